@@ -1,0 +1,69 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "myelin",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "myelin", targets: ["MyelinCLI"]),
+        .executable(name: "myelin-client-api", targets: ["ClientAPIMain"]),
+    ],
+    dependencies: [
+        // traits: [] drops swift-configuration and stops rebuilds when switching build/test.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHiredis", path: "Shared/CHiredis", pkgConfig: "hiredis",
+                       providers: [.apt(["libhiredis-dev"])]),
+        .target(name: "MatrixCore", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], path: "Shared/MatrixCore"),
+        .target(name: "Bus", dependencies: [
+            "CHiredis",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Shared/Bus"),
+        .target(name: "Storage", dependencies: [
+            "MatrixCore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Shared/Storage", resources: [.copy("Migrations")]),
+        .target(name: "RoomServer", dependencies: [
+            "MatrixCore", "Storage", "Bus",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Shared/RoomServer"),
+        .target(name: "ServiceKit", dependencies: [
+            "MatrixCore", "Storage", "Bus",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Shared/ServiceKit"),
+        .target(name: "ClientAPIService", dependencies: [
+            "MatrixCore", "Storage", "Bus", "RoomServer", "ServiceKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Services/ClientAPI/ClientAPIService"),
+        .executableTarget(name: "ClientAPIMain", dependencies: [
+            "ClientAPIService", "ServiceKit",
+        ], path: "Services/ClientAPI/Main"),
+        .executableTarget(name: "MyelinCLI", dependencies: [
+            "ClientAPIService", "ServiceKit", "Storage", "MatrixCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Services/CLI"),
+        .testTarget(name: "MatrixCoreTests", dependencies: ["MatrixCore"], path: "Tests/MatrixCoreTests"),
+        .testTarget(name: "BusTests", dependencies: ["Bus"], path: "Tests/BusTests"),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "ClientAPIService", "ServiceKit", "Storage", "RoomServer", "Bus", "MatrixCore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], path: "Tests/IntegrationTests"),
+    ]
+)

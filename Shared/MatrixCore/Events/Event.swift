@@ -1,0 +1,62 @@
+/// A persisted data unit (PDU) with its JSON as the single source of truth.
+/// Accessors read the fields every algorithm needs; `eventID` is carried separately
+/// because from room version 3 it is not part of the JSON but derived from it.
+public struct Event: Sendable, Hashable {
+    public let eventID: String
+    public let json: JSON
+
+    public init(eventID: String, json: JSON) {
+        self.eventID = eventID
+        self.json = json
+    }
+
+    public var roomID: String { json["room_id"]?.stringValue ?? "" }
+    public var type: String { json["type"]?.stringValue ?? "" }
+    public var sender: String { json["sender"]?.stringValue ?? "" }
+    public var stateKey: String? { json["state_key"]?.stringValue }
+    public var isState: Bool { stateKey != nil }
+    public var content: JSON { json["content"] ?? .object([:]) }
+    public var depth: Int64 { json["depth"]?.intValue ?? 0 }
+    public var originServerTS: Int64 { json["origin_server_ts"]?.intValue ?? 0 }
+    public var redacts: String? { json["redacts"]?.stringValue ?? content["redacts"]?.stringValue }
+    public var membership: String? { type == "m.room.member" ? content["membership"]?.stringValue : nil }
+
+    /// Event IDs referenced in `prev_events`; v1/v2 use `[[id, hashes], …]` pairs.
+    public var prevEventIDs: [String] { Event.ids(json["prev_events"]) }
+    public var authEventIDs: [String] { Event.ids(json["auth_events"]) }
+
+    static func ids(_ v: JSON?) -> [String] {
+        guard let a = v?.arrayValue else { return [] }
+        return a.compactMap { item in
+            if let s = item.stringValue { return s }
+            return item[0]?.stringValue
+        }
+    }
+
+    /// The (type, state_key) pair this state event sets.
+    public var stateTuple: StateKey? { stateKey.map { StateKey(type: type, stateKey: $0) } }
+}
+
+/// A key into room state.
+public struct StateKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let type: String
+    public let stateKey: String
+    public init(type: String, stateKey: String) {
+        self.type = type
+        self.stateKey = stateKey
+    }
+    public init(_ type: String, _ stateKey: String) { self.init(type: type, stateKey: stateKey) }
+    public static func < (a: StateKey, b: StateKey) -> Bool {
+        (a.type, a.stateKey) < (b.type, b.stateKey)
+    }
+    public var description: String { "(\(type), \(stateKey))" }
+
+    public static let create = StateKey("m.room.create", "")
+    public static let powerLevels = StateKey("m.room.power_levels", "")
+    public static let joinRules = StateKey("m.room.join_rules", "")
+    public static let historyVisibility = StateKey("m.room.history_visibility", "")
+    public static func member(_ userID: String) -> StateKey { StateKey("m.room.member", userID) }
+}
+
+/// Room state: one event per (type, state_key).
+public typealias StateMap = [StateKey: Event]
