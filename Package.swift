@@ -32,6 +32,7 @@ let package = Package(
         ], path: "Shared/Bus"),
         .target(name: "Storage", dependencies: [
             "MatrixCore",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -49,6 +50,7 @@ let package = Package(
         ], path: "Shared/ServiceKit"),
         .target(name: "ClientAPIService", dependencies: [
             "MatrixCore", "Storage", "Bus", "RoomServer", "ServiceKit",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Services/ClientAPI/ClientAPIService"),
@@ -57,6 +59,7 @@ let package = Package(
         ], path: "Services/ClientAPI/Main"),
         .executableTarget(name: "MyelinCLI", dependencies: [
             "ClientAPIService", "ServiceKit", "Storage", "MatrixCore",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/CLI"),
         .testTarget(name: "MatrixCoreTests", dependencies: ["MatrixCore"], path: "Tests/MatrixCoreTests"),

@@ -1,0 +1,114 @@
+import ArgumentParser
+import ClientAPIService
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import MatrixCore
+import ServiceKit
+import Storage
+
+@main
+struct MyelinCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "myelin",
+        abstract: "Myelin, a Matrix homeserver.",
+        subcommands: [Serve.self, Migrate.self, RegisterUser.self, GenerateKeys.self])
+}
+
+func makeLogger(_ config: ServerConfig, _ label: String) -> Logger {
+    var l = Logger(label: label)
+    l.logLevel = config.logLevel
+    return l
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the services (configured from MYELIN_* environment variables).")
+
+    @Flag(help: "Run every service in this one process.")
+    var all = false
+
+    func run() async throws {
+        let config = ServerConfig()
+        // Every service that exists so far runs inside the client API process.
+        try await ClientAPIServer.run(config: config, logger: makeLogger(config, "myelin"))
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply database migrations and exit.")
+
+    func run() async throws {
+        let config = ServerConfig()
+        let logger = makeLogger(config, "myelin.migrate")
+        let db = try Database(url: config.databaseURL, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            g.addTask { await db.run() }
+            let applied = try await Migrator(db: db).migrate()
+            print(applied.isEmpty ? "schema up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+            g.cancelAll()
+        }
+    }
+}
+
+struct GenerateKeys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate-keys", abstract: "Write a new ed25519 signing key file.")
+
+    @Option(help: "Where to write the key.")
+    var output: String
+
+    @Flag(help: "Replace an existing file.")
+    var force = false
+
+    func run() async throws {
+        if FileManager.default.fileExists(atPath: output), !force {
+            print("\(output) exists; keeping it (use --force to replace)")
+            return
+        }
+        let key = try SigningKey.generate()
+        _ = FileManager.default.createFile(atPath: output, contents: Data((key.keyFileLine + "\n").utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        print("wrote \(key.keyID) to \(output)")
+    }
+}
+
+/// Like Synapse's register_new_matrix_user: asks the server for a nonce and registers with an
+/// HMAC of the shared secret.
+struct RegisterUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "register-user", abstract: "Register a user with the shared secret.")
+
+    @Option(help: "Base URL of the server.") var serverURL = "http://127.0.0.1:8008"
+    @Option(help: "Shared secret (default: MYELIN_REGISTRATION_SHARED_SECRET).") var sharedSecret: String?
+    @Option(help: "Localpart of the new user.") var user: String
+    @Option(help: "Password of the new user.") var password: String
+    @Flag(help: "Make the user a server admin.") var admin = false
+
+    func run() async throws {
+        guard let secret = sharedSecret ?? ProcessInfo.processInfo.environment["MYELIN_REGISTRATION_SHARED_SECRET"] else {
+            throw ValidationError("no shared secret given")
+        }
+        let endpoint = URL(string: serverURL + "/_synapse/admin/v1/register")!
+        let (nonceData, _) = try await URLSession.shared.data(from: endpoint)
+        guard let nonce = try? JSON.parse(Array(nonceData))["nonce"]?.stringValue else { throw ValidationError("server gave no nonce") }
+        var message = Data()
+        for (i, part) in [nonce, user, password, admin ? "admin" : "notadmin"].enumerated() {
+            if i > 0 { message.append(0) }
+            message.append(contentsOf: Array(part.utf8))
+        }
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
+        let body: JSON = ["nonce": .string(nonce), "username": .string(user), "password": .string(password),
+                          "admin": .bool(admin), "mac": .string(mac.map { String(format: "%02x", $0) }.joined())]
+        var request = URLRequest(url: endpoint)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.canonicalBytes)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let answer = try JSON.parse(Array(data))
+        guard (response as? HTTPURLResponse)?.statusCode == 200, let uid = answer["user_id"]?.stringValue else {
+            throw ValidationError("registration failed: \(String(decoding: data, as: UTF8.self))")
+        }
+        print("registered \(uid)")
+    }
+}

@@ -1,0 +1,84 @@
+import Bus
+import Foundation
+import Logging
+import MatrixCore
+import RoomServer
+import ServiceKit
+import Storage
+
+/// Everything the client API's handlers share. Built once per process.
+public final class ClientAPI: Sendable {
+    public let config: ServerConfig
+    public let db: Database
+    public let accounts: AccountStore
+    public let events: EventStore
+    public let rooms: RoomsStore
+    public let userData: UserDataStore
+    public let notifier: Notifier
+    public let limiter: RateLimiter
+    public let logger: Logger
+    public let serverName: ServerName
+    let publisher: BusBridge
+    // Set once in init; the room server calls back into this object after commits.
+    nonisolated(unsafe) private(set) var roomServer: RoomServer!
+
+    public init(config: ServerConfig, db: Database, signingKey: SigningKey, publisher: BusBridge, logger: Logger) throws {
+        guard let sn = ServerName(config.serverName) else {
+            throw MatrixError.invalidParam("MYELIN_SERVER_NAME is not a valid server name")
+        }
+        self.config = config
+        self.db = db
+        self.accounts = AccountStore(db: db)
+        self.events = EventStore(db: db)
+        self.rooms = RoomsStore(db: db)
+        self.userData = UserDataStore(db: db)
+        self.notifier = Notifier()
+        self.limiter = RateLimiter(perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst)
+        self.logger = logger
+        self.serverName = sn
+        self.publisher = publisher
+        let notifier = self.notifier
+        let events = self.events
+        self.roomServer = RoomServer(
+            store: events, serverName: sn, signingKey: signingKey, logger: logger,
+            onCommit: { committed in
+                // Wake this process's long-polls at once; other processes hear it through Redis.
+                for c in committed {
+                    let users = c.event.type == "m.room.member" ? [c.event.stateKey ?? ""] : []
+                    let notice = StreamNotice(pos: c.streamPos, rooms: [c.event.roomID], users: users)
+                    Task { await notifier.notify(notice) }
+                    publisher.publishEvent(c)
+                }
+            },
+            pushActions: { event, state in PushEvaluator.actions(for: event, state: state) })
+    }
+
+    /// Wakes local waiters and tells other processes about a non-event stream advance.
+    public func announce(_ notice: StreamNotice) {
+        Task { await notifier.notify(notice) }
+        publisher.publishNotice(notice)
+    }
+
+    public func routes() -> RouteTable {
+        var t = RouteTable()
+        t.merge(discoveryRoutes())
+        t.merge(authRoutes())
+        t.merge(accountRoutes())
+        t.merge(profileRoutes())
+        t.merge(deviceRoutes())
+        t.merge(roomRoutes())
+        t.merge(membershipRoutes())
+        t.merge(messageRoutes())
+        t.merge(syncRoutes())
+        t.merge(ephemeralRoutes())
+        t.merge(accountDataRoutes())
+        t.merge(ServiceRunner.healthRoutes(ready: { [db] in
+            (try? await db.currentStreamHead()) != nil
+        }))
+        return t
+    }
+
+    public func responder() -> MatrixResponder {
+        MatrixResponder(routes: routes(), tokens: accounts, limiter: limiter, maxBodyBytes: config.maxBodyBytes, logger: logger)
+    }
+}

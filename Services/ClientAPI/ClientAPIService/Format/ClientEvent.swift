@@ -1,0 +1,93 @@
+import MatrixCore
+import ServiceKit
+import Storage
+
+/// Converts stored PDUs into the client-server event format.
+enum ClientEvent {
+    /// `viewer`/`viewerDevice` decide whether `unsigned.transaction_id` is shown (only to the
+    /// device that sent it). Redacted events are pruned per their room version.
+    static func format(_ s: StoredEvent, version: RoomVersion, viewerDevice: (String, String)? = nil,
+                       redaction: JSON? = nil, includeRoomID: Bool = true, now: Int64 = nowMillis()) -> JSON {
+        var src = s.event.json
+        if s.redactedBy != nil { src = src.redacted(for: version) }
+        var o: [String: JSON] = [
+            "event_id": .string(s.event.eventID),
+            "type": src["type"] ?? "",
+            "sender": src["sender"] ?? "",
+            "content": src["content"] ?? [:],
+            "origin_server_ts": src["origin_server_ts"] ?? 0,
+        ]
+        if includeRoomID { o["room_id"] = .string(s.event.roomID) }
+        if let sk = src["state_key"] { o["state_key"] = sk }
+        if let r = s.event.redacts, s.event.type == "m.room.redaction" { o["redacts"] = .string(r) }
+        var unsigned: [String: JSON] = ["age": .int(max(0, now - s.event.originServerTS))]
+        if let (u, d) = viewerDevice, let tid = s.txnID, s.txnDevice == d, s.event.sender == u {
+            unsigned["transaction_id"] = .string(tid)
+        }
+        if let red = s.redactedBy {
+            unsigned["redacted_because"] = redaction ?? ["event_id": .string(red), "type": "m.room.redaction"]
+        }
+        o["unsigned"] = .object(unsigned)
+        return .object(o)
+    }
+
+    /// Stripped state for invites and knocks.
+    static func stripped(_ e: Event) -> JSON {
+        ["type": .string(e.type), "state_key": .string(e.stateKey ?? ""), "sender": .string(e.sender), "content": e.content]
+    }
+}
+
+extension ClientAPI {
+    func roomVersion(_ roomID: String) async throws -> RoomVersion {
+        guard let v = try await events.roomVersion(roomID), let rv = RoomVersion.named(v) else {
+            throw MatrixError.notFound("Unknown room")
+        }
+        return rv
+    }
+
+    /// Formats events of one room for a viewer, adding `prev_content` for state changes and
+    /// the redaction event to redacted ones.
+    func format(_ list: [StoredEvent], roomID: String, viewer: TokenOwner, includeRoomID: Bool = true) async throws -> [JSON] {
+        guard !list.isEmpty else { return [] }
+        let version = try await roomVersion(roomID)
+        let redactionIDs = list.compactMap(\.redactedBy)
+        var redactions: [String: JSON] = [:]
+        if !redactionIDs.isEmpty {
+            for r in try await events.events(redactionIDs) {
+                redactions[r.event.eventID] = ClientEvent.format(r, version: version, includeRoomID: includeRoomID)
+            }
+        }
+        let now = nowMillis()
+        var prevContent: [String: JSON] = [:]
+        let stateEvents = list.filter { $0.event.isState }
+        if !stateEvents.isEmpty {
+            prevContent = try await previousContents(stateEvents, version: version)
+        }
+        return list.map { s in
+            var j = ClientEvent.format(s, version: version, viewerDevice: (viewer.userID, viewer.deviceID),
+                                       redaction: s.redactedBy.flatMap { redactions[$0] }, includeRoomID: includeRoomID, now: now)
+            if let pc = prevContent[s.event.eventID] {
+                j["unsigned"]?["prev_content"] = pc
+            }
+            return j
+        }
+    }
+
+    /// For each state event, the content of the state it replaced.
+    private func previousContents(_ list: [StoredEvent], version: RoomVersion) async throws -> [String: JSON] {
+        var out: [String: JSON] = [:]
+        for s in list {
+            guard let sk = s.event.stateKey else { continue }
+            let rows = try await db.query("""
+                SELECT json, event_id IN (SELECT redacts FROM redactions) FROM events WHERE room_id = \(s.event.roomID) AND type = \(s.event.type)
+                AND state_key = \(sk) AND stream_pos < \(s.streamPos) ORDER BY stream_pos DESC LIMIT 1
+                """)
+            for try await (j, redacted) in rows.decode((String, Bool).self) {
+                var prev = try JSON.parse(j)
+                if redacted { prev = prev.redacted(for: version) }
+                out[s.event.eventID] = prev["content"] ?? [:]
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,34 @@
+/// Hashing and signing of events (server-server spec, "Signing Events"): the content hash
+/// goes into `hashes.sha256`, and the signature covers the *redacted* event so that it stays
+/// checkable after a redaction.
+extension JSON {
+    /// A copy with `hashes.sha256` set to the unpadded Base64 content hash.
+    public func addingContentHash() throws(JSONSignatureError) -> JSON {
+        guard let hash = contentHash, case .object(var event) = self else { throw .notAnObject }
+        event["hashes"] = ["sha256": .string(Base64.encodeUnpadded(hash))]
+        return .object(event)
+    }
+
+    /// A copy carrying `server`'s signature over the redacted event, alongside any signatures
+    /// already there (e.g. a resident server co-signing a join).
+    public func addingEventSignature(for version: RoomVersion, server: String, key: SigningKey) throws(JSONSignatureError) -> JSON {
+        guard case .object = self else { throw .notAnObject }
+        let signedRedaction = try redacted(for: version).signed(by: key, as: server)
+        guard let signature = signedRedaction.signatures(of: server)[key.keyID] else {
+            throw .missingSignature(entity: server, keyID: key.keyID)
+        }
+        return try addingSignature(signature, keyID: key.keyID, entity: server)
+    }
+
+    /// Content hash then signature: what the spec's `hash_and_sign_event` does.
+    public func hashedAndSigned(for version: RoomVersion, server: String, key: SigningKey) throws(JSONSignatureError) -> JSON {
+        try addingContentHash().addingEventSignature(for: version, server: server, key: key)
+    }
+
+    /// Checks `server`'s signature on the event. The event is redacted first, so this
+    /// succeeds for the full event and for a redacted copy alike.
+    public func verifyEventSignature(for version: RoomVersion, server: String, key: VerifyKey) throws(JSONSignatureError) {
+        guard case .object = self else { throw .notAnObject }
+        try redacted(for: version).verifySignature(of: server, with: key)
+    }
+}

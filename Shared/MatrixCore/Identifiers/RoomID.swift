@@ -1,0 +1,46 @@
+/// A room ID (spec appendix "Room IDs"): `!opaque:server` up to room version 11,
+/// `!<create event reference hash>` with no server from room version 12.
+public struct RoomID: Sendable, Hashable, LosslessStringConvertible {
+    public let rawValue: String
+    /// The part after `!` and before any `:server`.
+    public let opaque: String
+    /// The creating server's name, absent in v12-style room IDs.
+    public let server: ServerName?
+
+    public init?(_ string: String) {
+        guard let parsed = try? RoomID.parse(string) else { return nil }
+        self = parsed
+    }
+
+    private init(rawValue: String, opaque: String, server: ServerName?) {
+        self.rawValue = rawValue
+        self.opaque = opaque
+        self.server = server
+    }
+
+    public var description: String { rawValue }
+
+    public static func parse(_ string: String) throws(IdentifierError) -> RoomID {
+        let (opaque, server) = try IdentifierParts.split(string, sigil: "!")
+        guard !opaque.isEmpty, IdentifierParts.isOpaqueLocalpart(opaque) else {
+            throw .invalidLocalpart(String(opaque))
+        }
+        let serverName = try server.map { (s: Substring) throws(IdentifierError) in try ServerName.parse(String(s)) }
+        return RoomID(rawValue: string, opaque: String(opaque), server: serverName)
+    }
+
+    /// A new `!opaque:server` room ID, for room versions before 12.
+    public static func generate(server: ServerName) -> RoomID {
+        let opaque = OpaqueID.generate(length: 18)
+        return RoomID(rawValue: "!\(opaque):\(server.rawValue)", opaque: opaque, server: server)
+    }
+
+    /// The room ID a room version 12 create event defines: its event ID with `!` for `$`.
+    public init(createEventID: EventID) {
+        self.init(rawValue: "!" + createEventID.rawValue.dropFirst(), opaque: createEventID.opaque,
+                  server: createEventID.server)
+    }
+
+    /// True for v12-style IDs, which are the create event's reference hash.
+    public var isCreateEventHash: Bool { server == nil }
+}

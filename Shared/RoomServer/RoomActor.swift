@@ -1,0 +1,219 @@
+import Logging
+import MatrixCore
+import Storage
+
+/// Serialises writes to one room in this process and batches them: every request that
+/// arrives while a commit is in flight is built on top of the cached state and committed
+/// together. The cache (current state, extremities, depth, last position) is checked against
+/// Postgres inside the commit; if another process wrote the room meanwhile, it reloads and retries.
+actor RoomActor {
+    let roomID: String
+    private let server: RoomServerCore
+    private var snapshot: Snapshot?
+    private var pending: [(EventRequest, CheckedContinuation<EventResult, any Error>)] = []
+    private var running = false
+    /// Recent client transactions, so a retried send racing the first one returns the same event.
+    private var recentTxns: [String: EventResult] = [:]
+
+    struct Snapshot {
+        var version: RoomVersion
+        var lastPos: Int64?
+        var state: StateMap
+        var extremities: [String]
+        /// Content hashes of the extremities, for v1/v2 `prev_events` pairs.
+        var extremityHashes: [String: JSON]
+        var depth: Int64
+    }
+
+    init(roomID: String, server: RoomServerCore) {
+        self.roomID = roomID
+        self.server = server
+    }
+
+    /// Seeds a room that does not exist yet (room creation).
+    func seedNew(version: RoomVersion) {
+        snapshot = Snapshot(version: version, lastPos: nil, state: [:], extremities: [], extremityHashes: [:], depth: 0)
+    }
+
+    func submit(_ r: EventRequest) async throws -> EventResult {
+        try await withCheckedThrowingContinuation { c in
+            pending.append((r, c))
+            if !running {
+                running = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Submits several requests that must commit together or not at all (room creation).
+    func submitAtomically(_ rs: [EventRequest], creator: String) async throws -> [EventResult] {
+        while running { await Task.yield() }
+        running = true
+        defer { running = false; if !pending.isEmpty { running = true; Task { await self.drain() } } }
+        let (built, results) = try await buildAndCommit(rs.map { ($0, nil) }, createBy: creator, atomic: true)
+        _ = built
+        return try results.map { try $0.get() }
+    }
+
+    func cachedState() async throws -> RoomState {
+        let s = try await loadedSnapshot()
+        return RoomState(roomID: roomID, version: s.version, state: s.state)
+    }
+
+    func invalidate() { snapshot = nil }
+
+    private func loadedSnapshot() async throws -> Snapshot {
+        if let snapshot { return snapshot }
+        guard let snap = try await server.store.loadSnapshot(roomID) else { throw RoomServerError.unknownRoom }
+        guard let version = RoomVersion.named(snap.version) else { throw RoomServerError.invalid("unsupported room version") }
+        var hashes: [String: JSON] = [:]
+        if version.eventIDFormat == .v1 {
+            for e in try await server.store.events(snap.extremities) { hashes[e.event.eventID] = e.event.json["hashes"] ?? [:] }
+        }
+        let s = Snapshot(version: version, lastPos: snap.lastPos, state: snap.state, extremities: snap.extremities,
+                         extremityHashes: hashes, depth: snap.maxDepth)
+        snapshot = s
+        return s
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending = []
+            do {
+                let (_, results) = try await buildAndCommit(batch.map { ($0.0, $0.1) }, createBy: nil, atomic: false)
+                for (item, r) in zip(batch, results) { item.1.resume(with: r) }
+            } catch {
+                for item in batch { item.1.resume(throwing: error) }
+            }
+        }
+        running = false
+    }
+
+    /// Builds every request on the cached state, commits the ones that pass auth, and returns
+    /// a result per request. Retries on a stale cache.
+    private func buildAndCommit(
+        _ items: [(EventRequest, CheckedContinuation<EventResult, any Error>?)], createBy: String?, atomic: Bool
+    ) async throws -> ([NewEvent], [Result<EventResult, any Error>]) {
+        for attempt in 0..<4 {
+            var snap = try await loadedSnapshot()
+            let start = snap
+            var results: [Result<EventResult, any Error>?] = Array(repeating: nil, count: items.count)
+            var built: [(Int, NewEvent)] = []
+            var seenInBatch: [String: Int] = [:]
+            var duplicates: [(Int, Int)] = []
+            for (i, (req, _)) in items.enumerated() {
+                if let key = req.txn.map(Self.txnKey) {
+                    if let prev = recentTxns[key] { results[i] = .success(prev); continue }
+                    if let first = seenInBatch[key] { duplicates.append((i, first)); continue }
+                    seenInBatch[key] = i
+                }
+                do {
+                    let ne = try build(req, on: &snap)
+                    built.append((i, ne))
+                } catch {
+                    if atomic { throw error }
+                    results[i] = .failure(error)
+                }
+            }
+            if built.isEmpty {
+                for (dup, first) in duplicates { results[dup] = results[first] }
+                return ([], results.map { $0! })
+            }
+            let write = RoomWrite(
+                roomID: roomID, expectedLastPos: start.lastPos,
+                createRoom: createBy.map { (snap.version.id, $0) },
+                events: built.map(\.1), extremities: snap.extremities)
+            let outcome: RoomWriteOutcome
+            do {
+                outcome = try await server.persister.persist(write)
+            } catch {
+                snapshot = nil
+                throw error
+            }
+            switch outcome {
+            case .stale:
+                snapshot = createBy == nil ? nil : start
+                if createBy != nil { throw RoomServerError.conflict }
+                server.logger.debug("room \(roomID) changed elsewhere; reloading (attempt \(attempt + 1))")
+                continue
+            case .committed(let positions):
+                snap.lastPos = positions.last ?? snap.lastPos
+                snapshot = snap
+                var committed: [CommittedEvent] = []
+                if recentTxns.count > 2000 { recentTxns.removeAll(keepingCapacity: true) }
+                for ((i, ne), pos) in zip(built, positions) {
+                    let r = EventResult(event: ne.event, streamPos: pos)
+                    results[i] = .success(r)
+                    if let t = ne.txn { recentTxns[Self.txnKey(t)] = r }
+                    committed.append(CommittedEvent(event: ne.event, streamPos: pos))
+                }
+                for (dup, first) in duplicates { results[dup] = results[first] }
+                server.onCommit(committed)
+                return (built.map(\.1), results.map { $0! })
+            }
+        }
+        throw RoomServerError.conflict
+    }
+
+    static func txnKey(_ t: TxnRef) -> String { "\(t.userID)|\(t.deviceID)|\(t.txnID)" }
+
+    /// Fills in the DAG fields, signs, authorises against the working state and applies it.
+    private func build(_ req: EventRequest, on snap: inout Snapshot) throws -> NewEvent {
+        let state = RoomState(roomID: roomID, version: snap.version, state: snap.state)
+        try req.precondition?(state)
+        let v = snap.version
+        let isCreate = req.type == "m.room.create" && req.stateKey == ""
+
+        let keys = AuthRules.authEventKeys(type: req.type, stateKey: req.stateKey, sender: req.sender,
+                                           content: req.content, roomVersion: v)
+        let authIDs = keys.compactMap { snap.state[$0]?.eventID }
+        var json: [String: JSON] = [
+            "type": .string(req.type),
+            "sender": .string(req.sender),
+            "content": req.content,
+            "origin_server_ts": .int(req.originServerTS ?? server.now()),
+            "depth": .int(min(snap.depth + 1, 9_007_199_254_740_991)),
+        ]
+        if !(isCreate && v.roomIDFromCreateEvent) { json["room_id"] = .string(roomID) }
+        if let sk = req.stateKey { json["state_key"] = .string(sk) }
+        if let r = req.redacts {
+            if v.redactsInContent {
+                var c = req.content.objectValue ?? [:]
+                c["redacts"] = .string(r)
+                json["content"] = .object(c)
+            } else {
+                json["redacts"] = .string(r)
+            }
+        }
+        if v.eventIDFormat == .v1 {
+            json["prev_events"] = .array(snap.extremities.map { .array([.string($0), snap.extremityHashes[$0] ?? [:]]) })
+            json["auth_events"] = .array(authIDs.map { id in
+                .array([.string(id), snap.state.values.first { $0.eventID == id }?.json["hashes"] ?? [:]])
+            })
+        } else {
+            json["prev_events"] = .array(snap.extremities.map { .string($0) })
+            json["auth_events"] = .array(authIDs.map { .string($0) })
+        }
+        let event: Event
+        do {
+            event = try server.builder(v).finalize(.object(json))
+        } catch {
+            throw RoomServerError.invalid("event is not valid for room version \(v.id): \(error)")
+        }
+        var authEvents: StateMap = [:]
+        for k in keys { if let e = snap.state[k] { authEvents[k] = e } }
+        do {
+            try AuthRules.check(event: event, authEvents: authEvents, roomVersion: v)
+        } catch {
+            throw RoomServerError.forbidden("\(error)")
+        }
+        // Accepted: advance the working state.
+        if let k = event.stateTuple { snap.state[k] = event }
+        snap.extremities = [event.eventID]
+        snap.extremityHashes = [event.eventID: event.json["hashes"] ?? [:]]
+        snap.depth += 1
+        return NewEvent(event: event, json: event.json.canonicalString, updatesState: event.isState,
+                        txn: req.txn, pushActions: server.pushActions(event, snap.state))
+    }
+}

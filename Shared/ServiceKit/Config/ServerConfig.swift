@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+
+/// Settings from the environment (see .env.example for each one).
+public struct ServerConfig: Sendable {
+    public var serverName: String
+    public var publicBaseURL: String
+    public var listenHost: String
+    public var listenPort: Int
+    public var databaseURL: String
+    public var redisURL: String
+    public var signingKeyPath: String
+    public var enableRegistration: Bool
+    public var registrationToken: String?
+    public var registrationSharedSecret: String?
+    public var migrateOnStart: Bool
+    public var maxBodyBytes: Int
+    public var rateLimitPerSecond: Double
+    public var rateLimitBurst: Int
+    public var logLevel: Logger.Level
+
+    public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
+        func s(_ k: String, _ d: String) -> String { env[k].flatMap { $0.isEmpty ? nil : $0 } ?? d }
+        func b(_ k: String, _ d: Bool) -> Bool {
+            guard let v = env[k]?.lowercased(), !v.isEmpty else { return d }
+            return ["1", "true", "yes", "on"].contains(v)
+        }
+        serverName = s("MYELIN_SERVER_NAME", "localhost:8008")
+        listenHost = s("MYELIN_LISTEN_HOST", "127.0.0.1")
+        listenPort = Int(s("MYELIN_LISTEN_PORT", "8008")) ?? 8008
+        publicBaseURL = s("MYELIN_PUBLIC_BASEURL", "http://\(listenHost):\(listenPort)")
+        databaseURL = s("MYELIN_DATABASE_URL", "postgres://myelin@127.0.0.1:5432/myelin")
+        redisURL = s("MYELIN_REDIS_URL", "redis://127.0.0.1:6379")
+        signingKeyPath = s("MYELIN_SIGNING_KEY_PATH", "signing.key")
+        enableRegistration = b("MYELIN_ENABLE_REGISTRATION", false)
+        registrationToken = env["MYELIN_REGISTRATION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        registrationSharedSecret = env["MYELIN_REGISTRATION_SHARED_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        migrateOnStart = b("MYELIN_MIGRATE_ON_START", true)
+        maxBodyBytes = Int(s("MYELIN_MAX_BODY_BYTES", "1048576")) ?? 1_048_576
+        rateLimitPerSecond = Double(s("MYELIN_RATE_LIMIT_PER_SECOND", "10")) ?? 10
+        rateLimitBurst = Int(s("MYELIN_RATE_LIMIT_BURST", "50")) ?? 50
+        logLevel = Logger.Level(rawValue: s("MYELIN_LOG_LEVEL", "info").lowercased()) ?? .info
+    }
+}

@@ -1,0 +1,80 @@
+/// A position advance and who it concerns: rooms whose members should look, and users.
+public struct StreamNotice: Sendable {
+    public let pos: Int64
+    public let rooms: [String]
+    public let users: [String]
+    public init(pos: Int64, rooms: [String] = [], users: [String] = []) {
+        self.pos = pos
+        self.rooms = rooms
+        self.users = users
+    }
+}
+
+/// Wakes long-polls when something they care about advances. Fed by this process's own
+/// commits and by the Redis fan-out of every other process; waiters never poll the database.
+public actor Notifier {
+    private struct Waiter {
+        let after: Int64
+        let user: String
+        let rooms: Set<String>
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
+    private var waiters: [UInt64: Waiter] = [:]
+    private var nextID: UInt64 = 0
+    public private(set) var head: Int64 = 0
+    /// Latest notice position per room and per user, so a waiter that registers just after a
+    /// relevant notice still returns at once.
+    private var roomPos: [String: Int64] = [:]
+    private var userPos: [String: Int64] = [:]
+
+    public init() {}
+
+    public func notify(_ n: StreamNotice) {
+        head = max(head, n.pos)
+        for r in n.rooms { roomPos[r] = max(roomPos[r] ?? 0, n.pos) }
+        for u in n.users { userPos[u] = max(userPos[u] ?? 0, n.pos) }
+        guard !waiters.isEmpty else { return }
+        let users = Set(n.users)
+        for (id, w) in waiters where n.pos > w.after && (users.contains(w.user) || n.rooms.contains(where: w.rooms.contains)) {
+            waiters.removeValue(forKey: id)
+            w.continuation.resume(returning: true)
+        }
+    }
+
+    /// Wakes everyone: after a reconnect to Redis, when notices may have been missed.
+    public func wakeAll(head newHead: Int64? = nil) {
+        if let newHead { head = max(head, newHead) }
+        let all = waiters
+        waiters.removeAll()
+        for w in all.values { w.continuation.resume(returning: true) }
+    }
+
+    /// Waits until a notice after `after` for `user` or one of `rooms` arrives, or the timeout passes.
+    /// Returns true when woken by a notice.
+    public func wait(user: String, rooms: Set<String>, after: Int64, timeoutMs: Int) async -> Bool {
+        if (userPos[user] ?? 0) > after || rooms.contains(where: { (roomPos[$0] ?? 0) > after }) { return true }
+        guard timeoutMs > 0 else { return false }
+        nextID &+= 1
+        let id = nextID
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(timeoutMs))
+            await self?.expire(id)
+        }
+        let woke = await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                waiters[id] = Waiter(after: after, user: user, rooms: rooms, continuation: c)
+            }
+        } onCancel: {
+            Task { await self.expire(id) }
+        }
+        timer.cancel()
+        return woke
+    }
+
+    private func expire(_ id: UInt64) {
+        if let w = waiters.removeValue(forKey: id) { w.continuation.resume(returning: false) }
+    }
+
+    public var waiterCount: Int { waiters.count }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The shared Postgres pool. `run()` must be running (it is a service) for queries to go out.
+public final class Database: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
+        let parsed = try DatabaseURL(url)
+        var cfg = PostgresClient.Configuration(
+            host: parsed.host, port: parsed.port, username: parsed.user,
+            password: parsed.password, database: parsed.database, tls: .disable)
+        cfg.options.maximumConnections = maxConnections
+        self.client = PostgresClient(configuration: cfg, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    public func run() async { await client.run() }
+
+    /// Runs `body` in a transaction; rolls back when it throws and rethrows the original error.
+    public func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { conn in
+            try await conn.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(conn)
+                try await conn.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await conn.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    @discardableResult
+    public func query(_ q: PostgresQuery) async throws -> PostgresRowSequence {
+        try await client.query(q, logger: logger)
+    }
+
+    /// Runs a query and collects every row (for small result sets).
+    public func rows(_ q: PostgresQuery) async throws -> [PostgresRow] {
+        var out: [PostgresRow] = []
+        for try await row in try await client.query(q, logger: logger) { out.append(row) }
+        return out
+    }
+}
+
+extension PostgresConnection {
+    public func rows(_ q: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        var out: [PostgresRow] = []
+        for try await row in try await query(q, logger: logger) { out.append(row) }
+        return out
+    }
+}
+
+/// `postgres://user:password@host:port/database`
+public struct DatabaseURL: Sendable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+
+    public init(_ string: String) throws {
+        guard let c = URLComponents(string: string), c.scheme == "postgres" || c.scheme == "postgresql",
+              let host = c.host, !host.isEmpty else {
+            throw StorageError.invalidConfiguration("database URL must look like postgres://user:pass@host:port/db")
+        }
+        self.host = host
+        self.port = c.port ?? 5432
+        self.user = c.user ?? "postgres"
+        self.password = c.password?.removingPercentEncoding
+        let db = String(c.path.drop(while: { $0 == "/" }))
+        self.database = db.isEmpty ? self.user : db
+    }
+}
+
+public enum StorageError: Error, CustomStringConvertible {
+    case invalidConfiguration(String)
+    case migrationFailed(String)
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let m): return m
+        case .migrationFailed(let m): return m
+        }
+    }
+}
+
+/// Milliseconds since the epoch, the unit Matrix uses for timestamps.
+public func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -1,0 +1,362 @@
+import Logging
+import MatrixCore
+import PostgresNIO
+
+/// A client transaction that produced an event, for idempotent sends.
+public struct TxnRef: Sendable {
+    public let userID: String
+    public let deviceID: String
+    public let txnID: String
+    public init(userID: String, deviceID: String, txnID: String) {
+        self.userID = userID
+        self.deviceID = deviceID
+        self.txnID = txnID
+    }
+}
+
+/// A notification the push rules produced for one user.
+public struct PushActionRow: Sendable {
+    public let userID: String
+    public let highlight: Bool
+    public let threadID: String
+    public let actionsJSON: String
+    public init(userID: String, highlight: Bool, threadID: String, actionsJSON: String) {
+        self.userID = userID
+        self.highlight = highlight
+        self.threadID = threadID
+        self.actionsJSON = actionsJSON
+    }
+}
+
+/// One event ready to be stored: already authorised, with its JSON encoded once.
+public struct NewEvent: Sendable {
+    public let event: Event
+    public let json: String
+    /// True when the event becomes part of the room's current state.
+    public let updatesState: Bool
+    public let txn: TxnRef?
+    public let pushActions: [PushActionRow]
+    public init(event: Event, json: String, updatesState: Bool, txn: TxnRef?, pushActions: [PushActionRow]) {
+        self.event = event
+        self.json = json
+        self.updatesState = updatesState
+        self.txn = txn
+        self.pushActions = pushActions
+    }
+}
+
+/// Everything one room writes in one commit.
+public struct RoomWrite: Sendable {
+    public let roomID: String
+    /// The room's `last_pos` the writer built on; nil for a new room.
+    public let expectedLastPos: Int64?
+    public let createRoom: (version: String, creator: String)?
+    public let events: [NewEvent]
+    public let extremities: [String]
+    public init(roomID: String, expectedLastPos: Int64?, createRoom: (version: String, creator: String)?,
+                events: [NewEvent], extremities: [String]) {
+        self.roomID = roomID
+        self.expectedLastPos = expectedLastPos
+        self.createRoom = createRoom
+        self.events = events
+        self.extremities = extremities
+    }
+}
+
+public enum RoomWriteOutcome: Sendable {
+    case committed([Int64])
+    /// Another process wrote the room since the writer's cache was loaded: reload and retry.
+    case stale
+}
+
+/// What a room actor loads to serve writes.
+public struct RoomSnapshot: Sendable {
+    public let roomID: String
+    public let version: String
+    public let lastPos: Int64
+    public let state: StateMap
+    public let extremities: [String]
+    public let maxDepth: Int64
+}
+
+public struct StoredEvent: Sendable {
+    public let event: Event
+    public let streamPos: Int64
+    public let redactedBy: String?
+    public let txnDevice: String?
+    public let txnID: String?
+    public let roomVersion: String?
+}
+
+/// Events, state, memberships and extremities.
+public struct EventStore: Sendable {
+    let db: Database
+    public init(db: Database) { self.db = db }
+    var log: Logger { db.logger }
+
+    // MARK: writing
+
+    /// Stores every room's events in one transaction (group commit). Rooms whose cached
+    /// position is stale are skipped and reported as such; the rest commit together.
+    public func persist(_ writes: [RoomWrite]) async throws -> [RoomWriteOutcome] {
+        try await db.transaction { conn in
+            // Room locks in a fixed order, then the stream lock: no deadlocks across processes.
+            let roomIDs = Array(Set(writes.map(\.roomID))).sorted()
+            try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(r, 0)) FROM unnest(\(roomIDs)::text[]) AS r ORDER BY r", logger: log)
+            let sw = try await StreamWrite.begin(conn, logger: log)
+
+            var lastPos: [String: Int64] = [:]
+            for try await (r, p) in try await conn.query("SELECT room_id, last_pos FROM rooms WHERE room_id = ANY(\(roomIDs))", logger: log).decode((String, Int64).self) {
+                lastPos[r] = p
+            }
+            var outcomes: [RoomWriteOutcome] = []
+            var accepted: [(RoomWrite, [Int64])] = []
+            let total = writes.filter { w in Self.isCurrent(w, lastPos) }.reduce(0) { $0 + $1.events.count }
+            var positions = try await sw.allocate(total)[...]
+            for w in writes {
+                guard Self.isCurrent(w, lastPos) else { outcomes.append(.stale); continue }
+                let ps = Array(positions.prefix(w.events.count))
+                positions = positions.dropFirst(w.events.count)
+                accepted.append((w, ps))
+                outcomes.append(.committed(ps))
+                if let last = ps.last { lastPos[w.roomID] = last }
+            }
+            try await insert(accepted, conn: conn)
+            let head = accepted.flatMap(\.1).max()
+            if let head { try await sw.finish(head: head) }
+            return outcomes
+        }
+    }
+
+    static func isCurrent(_ w: RoomWrite, _ lastPos: [String: Int64]) -> Bool {
+        if w.createRoom != nil { return lastPos[w.roomID] == nil }
+        return lastPos[w.roomID] == w.expectedLastPos
+    }
+
+    private func insert(_ accepted: [(RoomWrite, [Int64])], conn: PostgresConnection) async throws {
+        guard !accepted.isEmpty else { return }
+        var pos: [Int64] = [], ids: [String] = [], rooms: [String] = [], types: [String] = []
+        var isState: [Bool] = [], keys: [String] = [], senders: [String] = [], depths: [Int64] = []
+        var tss: [Int64] = [], rel: [String] = [], relType: [String] = [], txnDev: [String] = []
+        var txnIDs: [String] = [], jsons: [String] = []
+        var statePos: [Int64] = [], stateRoom: [String] = [], stateType: [String] = [], stateKey: [String] = [], stateID: [String] = []
+        var memRoom: [String] = [], memUser: [String] = [], memShip: [String] = [], memID: [String] = [], memSender: [String] = [], memPos: [Int64] = []
+        var redacts: [String] = [], redactionIDs: [String] = [], redactPos: [Int64] = []
+        var txnUser: [String] = [], txnDevice: [String] = [], txnKey: [String] = [], txnEvent: [String] = []
+        var paRoom: [String] = [], paEvent: [String] = [], paUser: [String] = [], paPos: [Int64] = []
+        var paThread: [String] = [], paHighlight: [Bool] = [], paActions: [String] = []
+
+        for (w, ps) in accepted {
+            if let c = w.createRoom {
+                try await conn.query("""
+                    INSERT INTO rooms (room_id, room_version, creator, created_ts, last_pos)
+                    VALUES (\(w.roomID), \(c.version), \(c.creator), \(nowMillis()), 0)
+                    """, logger: log)
+            }
+            for (ne, p) in zip(w.events, ps) {
+                let e = ne.event
+                pos.append(p); ids.append(e.eventID); rooms.append(w.roomID); types.append(e.type)
+                isState.append(e.stateKey != nil); keys.append(e.stateKey ?? ""); senders.append(e.sender)
+                depths.append(e.depth); tss.append(e.originServerTS)
+                let relates = e.content["m.relates_to"]
+                rel.append(relates?["event_id"]?.stringValue ?? ""); relType.append(relates?["rel_type"]?.stringValue ?? "")
+                txnDev.append(ne.txn?.deviceID ?? ""); txnIDs.append(ne.txn?.txnID ?? ""); jsons.append(ne.json)
+                if ne.updatesState, let sk = e.stateKey {
+                    statePos.append(p); stateRoom.append(w.roomID); stateType.append(e.type); stateKey.append(sk); stateID.append(e.eventID)
+                    if e.type == "m.room.member", let m = e.membership {
+                        memRoom.append(w.roomID); memUser.append(sk); memShip.append(m); memID.append(e.eventID)
+                        memSender.append(e.sender); memPos.append(p)
+                    }
+                }
+                if e.type == "m.room.redaction", let target = e.redacts {
+                    redacts.append(target); redactionIDs.append(e.eventID); redactPos.append(p)
+                }
+                if let t = ne.txn {
+                    txnUser.append(t.userID); txnDevice.append(t.deviceID); txnKey.append(t.txnID); txnEvent.append(e.eventID)
+                }
+                for a in ne.pushActions {
+                    paRoom.append(w.roomID); paEvent.append(e.eventID); paUser.append(a.userID); paPos.append(p)
+                    paThread.append(a.threadID); paHighlight.append(a.highlight); paActions.append(a.actionsJSON)
+                }
+            }
+        }
+        try await conn.query("""
+            INSERT INTO events (stream_pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts,
+                                relates_to, rel_type, txn_device, txn_id, json)
+            SELECT p, i, r, t, CASE WHEN s THEN k END, snd, d, ts, NULLIF(rl, ''), NULLIF(rt, ''), NULLIF(td, ''), NULLIF(ti, ''), j
+            FROM unnest(\(pos)::int8[], \(ids)::text[], \(rooms)::text[], \(types)::text[], \(isState)::bool[], \(keys)::text[],
+                        \(senders)::text[], \(depths)::int8[], \(tss)::int8[], \(rel)::text[], \(relType)::text[],
+                        \(txnDev)::text[], \(txnIDs)::text[], \(jsons)::text[])
+                AS x(p, i, r, t, s, k, snd, d, ts, rl, rt, td, ti, j)
+            """, logger: log)
+        if !statePos.isEmpty {
+            // Several changes to one key in a batch: the last one wins.
+            try await conn.query("""
+                INSERT INTO current_state (room_id, type, state_key, event_id, stream_pos)
+                SELECT DISTINCT ON (r, t, k) r, t, k, i, p
+                FROM unnest(\(stateRoom)::text[], \(stateType)::text[], \(stateKey)::text[], \(stateID)::text[], \(statePos)::int8[]) AS x(r, t, k, i, p)
+                ORDER BY r, t, k, p DESC
+                ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = EXCLUDED.event_id, stream_pos = EXCLUDED.stream_pos
+                """, logger: log)
+        }
+        if !memPos.isEmpty {
+            try await conn.query("""
+                INSERT INTO memberships (room_id, user_id, membership, event_id, sender, stream_pos)
+                SELECT DISTINCT ON (r, u) r, u, m, i, s, p
+                FROM unnest(\(memRoom)::text[], \(memUser)::text[], \(memShip)::text[], \(memID)::text[], \(memSender)::text[], \(memPos)::int8[]) AS x(r, u, m, i, s, p)
+                ORDER BY r, u, p DESC
+                ON CONFLICT (room_id, user_id) DO UPDATE SET membership = EXCLUDED.membership, event_id = EXCLUDED.event_id,
+                    sender = EXCLUDED.sender, stream_pos = EXCLUDED.stream_pos, forgotten = FALSE
+                """, logger: log)
+        }
+        if !redacts.isEmpty {
+            try await conn.query("""
+                INSERT INTO redactions (redacts, redaction_id, stream_pos)
+                SELECT * FROM unnest(\(redacts)::text[], \(redactionIDs)::text[], \(redactPos)::int8[])
+                ON CONFLICT (redacts) DO NOTHING
+                """, logger: log)
+        }
+        if !txnUser.isEmpty {
+            try await conn.query("""
+                INSERT INTO event_txns (user_id, device_id, txn_id, event_id, created_ts)
+                SELECT u, d, t, e, \(nowMillis()) FROM unnest(\(txnUser)::text[], \(txnDevice)::text[], \(txnKey)::text[], \(txnEvent)::text[]) AS x(u, d, t, e)
+                ON CONFLICT DO NOTHING
+                """, logger: log)
+        }
+        if !paPos.isEmpty {
+            try await conn.query("""
+                INSERT INTO event_push_actions (room_id, event_id, user_id, stream_pos, thread_id, highlight, actions_json)
+                SELECT * FROM unnest(\(paRoom)::text[], \(paEvent)::text[], \(paUser)::text[], \(paPos)::int8[],
+                                     \(paThread)::text[], \(paHighlight)::bool[], \(paActions)::text[])
+                ON CONFLICT DO NOTHING
+                """, logger: log)
+        }
+        // Extremities and last position per room.
+        var exRoom: [String] = [], exID: [String] = [], lpRoom: [String] = [], lpPos: [Int64] = []
+        for (w, ps) in accepted {
+            for x in w.extremities { exRoom.append(w.roomID); exID.append(x) }
+            if let last = ps.last { lpRoom.append(w.roomID); lpPos.append(last) }
+        }
+        try await conn.query("DELETE FROM forward_extremities WHERE room_id = ANY(\(lpRoom))", logger: log)
+        try await conn.query("""
+            INSERT INTO forward_extremities (room_id, event_id)
+            SELECT * FROM unnest(\(exRoom)::text[], \(exID)::text[]) ON CONFLICT DO NOTHING
+            """, logger: log)
+        try await conn.query("""
+            UPDATE rooms SET last_pos = x.p FROM unnest(\(lpRoom)::text[], \(lpPos)::int8[]) AS x(r, p) WHERE rooms.room_id = x.r
+            """, logger: log)
+    }
+
+    // MARK: reading
+
+    public func roomVersion(_ roomID: String) async throws -> String? {
+        for try await v in try await db.query("SELECT room_version FROM rooms WHERE room_id = \(roomID)").decode(String.self) { return v }
+        return nil
+    }
+
+    /// Current state, extremities and position of a room, for its actor's cache.
+    public func loadSnapshot(_ roomID: String) async throws -> RoomSnapshot? {
+        var version: String?, lastPos: Int64 = 0
+        for try await (v, p) in try await db.query("SELECT room_version, last_pos FROM rooms WHERE room_id = \(roomID)").decode((String, Int64).self) {
+            version = v; lastPos = p
+        }
+        guard let version else { return nil }
+        var state: StateMap = [:]
+        let rows = try await db.query("""
+            SELECT e.event_id, e.json FROM current_state c JOIN events e ON e.event_id = c.event_id WHERE c.room_id = \(roomID)
+            """)
+        for try await (id, json) in rows.decode((String, String).self) {
+            let ev = Event(eventID: id, json: try JSON.parse(json))
+            if let k = ev.stateTuple { state[k] = ev }
+        }
+        var ext: [String] = []
+        for try await id in try await db.query("SELECT event_id FROM forward_extremities WHERE room_id = \(roomID)").decode(String.self) { ext.append(id) }
+        var depth: Int64 = 0
+        for try await d in try await db.query("SELECT COALESCE(MAX(depth), 0) FROM events WHERE room_id = \(roomID)").decode(Int64.self) { depth = d }
+        return RoomSnapshot(roomID: roomID, version: version, lastPos: lastPos, state: state, extremities: ext, maxDepth: depth)
+    }
+
+    static let eventColumns = "e.event_id, e.json, e.stream_pos, r.redaction_id, e.txn_device, e.txn_id"
+
+    static func decodeEvents(_ rows: PostgresRowSequence) async throws -> [StoredEvent] {
+        var out: [StoredEvent] = []
+        for try await (id, json, pos, red, td, ti) in rows.decode((String, String, Int64, String?, String?, String?).self) {
+            out.append(StoredEvent(event: Event(eventID: id, json: try JSON.parse(json)), streamPos: pos, redactedBy: red,
+                                   txnDevice: td, txnID: ti, roomVersion: nil))
+        }
+        return out
+    }
+
+    public func event(_ eventID: String) async throws -> StoredEvent? {
+        try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
+            WHERE e.event_id = \(eventID)
+            """)).first
+    }
+
+    public func events(_ eventIDs: [String]) async throws -> [StoredEvent] {
+        guard !eventIDs.isEmpty else { return [] }
+        return try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
+            WHERE e.event_id = ANY(\(eventIDs)) ORDER BY e.stream_pos
+            """))
+    }
+
+    /// Events of a room between two positions (exclusive `after`, inclusive `upTo`), newest first
+    /// when `backwards`, at most `limit`.
+    public func roomEvents(_ roomID: String, after: Int64, upTo: Int64, limit: Int, backwards: Bool) async throws -> [StoredEvent] {
+        let order = backwards ? "DESC" : "ASC"
+        return try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
+            WHERE e.room_id = \(roomID) AND e.stream_pos > \(after) AND e.stream_pos <= \(upTo)
+            ORDER BY e.stream_pos \(unescaped: order) LIMIT \(limit)
+            """))
+    }
+
+    /// The room's state at a position: the latest accepted state event per key at or before `pos`.
+    public func stateAt(_ roomID: String, pos: Int64) async throws -> [StoredEvent] {
+        try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM (
+                SELECT DISTINCT ON (type, state_key) * FROM events
+                WHERE room_id = \(roomID) AND state_key IS NOT NULL AND stream_pos <= \(pos)
+                ORDER BY type, state_key, stream_pos DESC) e
+            LEFT JOIN redactions r ON r.redacts = e.event_id
+            """))
+    }
+
+    public func currentState(_ roomID: String) async throws -> [StoredEvent] {
+        try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+            LEFT JOIN redactions r ON r.redacts = e.event_id WHERE c.room_id = \(roomID)
+            """))
+    }
+
+    public func currentStateEvent(_ roomID: String, type: String, stateKey: String) async throws -> StoredEvent? {
+        try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+            LEFT JOIN redactions r ON r.redacts = e.event_id
+            WHERE c.room_id = \(roomID) AND c.type = \(type) AND c.state_key = \(stateKey)
+            """)).first
+    }
+
+    public func txnEvent(_ t: TxnRef) async throws -> String? {
+        for try await id in try await db.query("""
+            SELECT event_id FROM event_txns WHERE user_id = \(t.userID) AND device_id = \(t.deviceID) AND txn_id = \(t.txnID)
+            """).decode(String.self) { return id }
+        return nil
+    }
+
+    /// Events relating to `eventID`, newest first, optionally filtered.
+    public func relations(_ roomID: String, eventID: String, relType: String?, eventType: String?,
+                          before: Int64, after: Int64, limit: Int, backwards: Bool) async throws -> [StoredEvent] {
+        let order = backwards ? "DESC" : "ASC"
+        return try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
+            WHERE e.room_id = \(roomID) AND e.relates_to = \(eventID)
+              AND (\(relType)::text IS NULL OR e.rel_type = \(relType))
+              AND (\(eventType)::text IS NULL OR e.type = \(eventType))
+              AND e.stream_pos < \(before) AND e.stream_pos > \(after)
+            ORDER BY e.stream_pos \(unescaped: order) LIMIT \(limit)
+            """))
+    }
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# The project's one test command.
+#
+#   scripts/test.sh [pytest args...]
+#
+# 1. Installs missing system packages.
+# 2. Starts a throw-away Postgres and Redis on free loopback ports in a
+#    temporary folder and exports MYELIN_TEST_DATABASE_URL and
+#    MYELIN_TEST_REDIS_URL for the Swift tests.
+# 3. `swift build`, then `swift test` (debug).
+# 4. End to end: generates a signing key, runs `myelin migrate` on a separate
+#    database, starts `myelin serve --all` and a second process
+#    `myelin-client-api` (same Postgres and Redis) on free ports, waits for
+#    /health, and runs `pytest Tests/e2e` from a cached venv in .venv/.
+# 5. Tears everything down; on failure prints the tail of the server logs.
+# Exits non-zero if anything failed. Extra arguments go to pytest.
+#
+# Switches (for working on the scripts and the suite; CI sets none):
+#   MYELIN_TEST_SKIP_SWIFT=1       skip `swift build` and `swift test`; the e2e
+#                                  step uses binaries already built.
+#   MYELIN_TEST_E2E_COLLECT_ONLY=1 start no servers; only check that the e2e
+#                                  suite collects (pytest --collect-only).
+#   MYELIN_TEST_BIN_DIR=DIR        take `myelin` and `myelin-client-api` from DIR
+#                                  instead of the debug build folder.
+#   MYELIN_TEST_KEEP=1             keep the temporary folder (logs, data).
+#   MYELIN_TEST_LOG_LEVEL=debug    log level of the e2e servers (default info).
+# Cleanup snippets are single-quoted on purpose: they expand at exit time.
+# shellcheck disable=SC2016,SC2119
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib/services.sh
+source scripts/lib/services.sh
+svc_install_traps
+
+SKIP_SWIFT=${MYELIN_TEST_SKIP_SWIFT:-0}
+COLLECT_ONLY=${MYELIN_TEST_E2E_COLLECT_ONLY:-0}
+KEEP=${MYELIN_TEST_KEEP:-0}
+LOG_LEVEL=${MYELIN_TEST_LOG_LEVEL:-info}
+# The body limit the e2e servers get; the suite sends one byte more.
+MAX_BODY_BYTES=1048576
+
+# Server settings from the caller's shell (say, a sourced .env) must not
+# change what the tests see: drop every MYELIN_* except our own switches.
+while read -r var; do
+  [[ "$var" == MYELIN_TEST_* ]] || unset "$var"
+done < <(compgen -e | grep '^MYELIN_' || true)
+
+svc_ensure_packages
+
+# Everything of this run lives here. World-traversable so the postgres user
+# can reach its data folder inside it.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/myelin-test.XXXXXX")
+chmod 0755 "$TMP"
+mkdir -p "$TMP/logs"
+if [[ "$KEEP" == 1 ]]; then
+  svc_on_exit 'svc_log "kept $TMP"'
+else
+  svc_on_exit 'rm -rf "$TMP"'
+fi
+
+# --- Postgres and Redis ------------------------------------------------------
+svc_free_port PG_PORT
+svc_free_port REDIS_PORT
+svc_on_exit 'svc_pg_stop "$TMP/postgres"'
+svc_pg_start "$TMP/postgres" "$PG_PORT" trust myelin
+# The e2e servers get their own database so Swift tests cannot disturb them.
+svc_pg_ensure_db "$TMP/postgres" myelin_e2e myelin myelin
+svc_on_exit 'svc_redis_stop "$TMP/redis"'
+svc_redis_start "$TMP/redis" "$REDIS_PORT"
+
+export MYELIN_TEST_DATABASE_URL="postgres://myelin:myelin@127.0.0.1:$PG_PORT/myelin"
+export MYELIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+E2E_DATABASE_URL="postgres://myelin:myelin@127.0.0.1:$PG_PORT/myelin_e2e"
+
+FAILED=()
+
+# --- Swift ---------------------------------------------------------------------
+if [[ "$SKIP_SWIFT" == 1 ]]; then
+  svc_log "skipping swift build and swift test (MYELIN_TEST_SKIP_SWIFT=1)"
+else
+  svc_log "swift build"
+  swift build
+  svc_log "swift test"
+  # A hung test must not eat the whole CI budget.
+  if ! timeout --kill-after=30 2400 swift test; then
+    FAILED+=("swift test")
+  fi
+fi
+
+# --- e2e venv ------------------------------------------------------------------
+# Cached in .venv/ and rebuilt only when the requirements change.
+ensure_venv() {
+  local req="Tests/e2e/requirements.txt" stamp=".venv/.requirements.sha256" want
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [[ -x .venv/bin/python ]] && [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]] &&
+    .venv/bin/python -c 'import nio, pytest, pytest_asyncio, aiohttp' 2>/dev/null; then
+    return 0
+  fi
+  svc_log "setting up the e2e venv in .venv/"
+  if ! .venv/bin/python -c '' 2>/dev/null; then
+    rm -rf .venv
+    python3 -m venv .venv
+  fi
+  .venv/bin/python -m pip install -q -r "$req"
+  echo "$want" >"$stamp"
+}
+ensure_venv
+
+if [[ "$COLLECT_ONLY" == 1 ]]; then
+  svc_log "collecting the e2e suite only (MYELIN_TEST_E2E_COLLECT_ONLY=1)"
+  .venv/bin/python -m pytest Tests/e2e --collect-only -q "$@" || FAILED+=("e2e collection")
+else
+  # --- e2e servers ---------------------------------------------------------------
+  BIN=${MYELIN_TEST_BIN_DIR:-$(swift build --show-bin-path)}
+  for exe in myelin myelin-client-api; do
+    [[ -x "$BIN/$exe" ]] || svc_die "$BIN/$exe not found; build first (swift build)"
+  done
+
+  svc_free_port PORT1
+  svc_free_port PORT2
+  SHARED_SECRET=$(openssl rand -hex 32)
+  SERVER_NAME="localhost:$PORT1"
+  BASEURL1="http://127.0.0.1:$PORT1"
+  BASEURL2="http://127.0.0.1:$PORT2"
+
+  # Rate limits off so the suite's bursts of requests are not throttled.
+  SERVER_ENV=(
+    MYELIN_SERVER_NAME="$SERVER_NAME"
+    MYELIN_PUBLIC_BASEURL="$BASEURL1"
+    MYELIN_LISTEN_HOST=127.0.0.1
+    MYELIN_DATABASE_URL="$E2E_DATABASE_URL"
+    MYELIN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+    MYELIN_SIGNING_KEY_PATH="$TMP/signing.key"
+    MYELIN_ENABLE_REGISTRATION=true
+    MYELIN_REGISTRATION_SHARED_SECRET="$SHARED_SECRET"
+    MYELIN_MIGRATE_ON_START=false
+    MYELIN_MAX_BODY_BYTES="$MAX_BODY_BYTES"
+    MYELIN_RATE_LIMIT_PER_SECOND=0
+    MYELIN_RATE_LIMIT_BURST=0
+    MYELIN_LOG_LEVEL="$LOG_LEVEL"
+  )
+
+  print_server_logs() {
+    local f
+    for f in "$TMP"/logs/*.log; do
+      [[ -f "$f" ]] || continue
+      printf '\n----- last 100 lines of %s -----\n' "$(basename "$f")" >&2
+      tail -n 100 "$f" >&2
+    done
+  }
+  # Any failure from here on (including a server that never comes up) shows
+  # the logs; rc is set by the EXIT trap before cleanup runs.
+  svc_on_exit '[[ "${rc:-0}" -ne 0 && "${LOGS_SHOWN:-0}" != 1 ]] && print_server_logs'
+
+  svc_log "generating a signing key"
+  "$BIN/myelin" generate-keys --output "$TMP/signing.key"
+  svc_log "myelin migrate"
+  env "${SERVER_ENV[@]}" "$BIN/myelin" migrate >"$TMP/logs/migrate.log" 2>&1 ||
+    svc_die "myelin migrate failed: $(tail -n 30 "$TMP/logs/migrate.log")"
+  # Swift tests may have left stream entries behind; start from empty streams.
+  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" flushall >/dev/null
+
+  svc_log "starting myelin serve --all on $BASEURL1"
+  svc_on_exit 'svc_stop_group "${PID1:-}" "myelin serve --all"'
+  svc_spawn PID1 "$TMP/logs/myelin-serve-all.log" \
+    env "${SERVER_ENV[@]}" MYELIN_LISTEN_PORT="$PORT1" "$BIN/myelin" serve --all
+
+  svc_log "starting myelin-client-api on $BASEURL2"
+  svc_on_exit 'svc_stop_group "${PID2:-}" "myelin-client-api"'
+  svc_spawn PID2 "$TMP/logs/myelin-client-api.log" \
+    env "${SERVER_ENV[@]}" MYELIN_LISTEN_PORT="$PORT2" "$BIN/myelin-client-api"
+
+  svc_wait_http "$BASEURL1/health" 60 "$PID1" || svc_die "myelin serve --all did not become healthy"
+  svc_wait_http "$BASEURL2/health" 60 "$PID2" || svc_die "myelin-client-api did not become healthy"
+
+  svc_log "running the e2e suite"
+  # The suite keeps itself well under two minutes; this is only a backstop.
+  if ! env MYELIN_E2E_BASEURL="$BASEURL1" MYELIN_E2E_BASEURL2="$BASEURL2" \
+    MYELIN_E2E_SERVER_NAME="$SERVER_NAME" MYELIN_E2E_SHARED_SECRET="$SHARED_SECRET" \
+    MYELIN_E2E_MAX_BODY_BYTES="$MAX_BODY_BYTES" \
+    timeout --kill-after=10 600 .venv/bin/python -m pytest Tests/e2e "$@"; then
+    FAILED+=("e2e")
+  fi
+
+  for pid_name in "$PID1:myelin serve --all" "$PID2:myelin-client-api"; do
+    kill -0 "${pid_name%%:*}" 2>/dev/null || { svc_warn "${pid_name#*:} died during the e2e run"; FAILED+=("${pid_name#*:} crashed"); }
+  done
+fi
+
+if [[ ${#FAILED[@]} -gt 0 ]]; then
+  printf '\nFAILED: %s\n' "${FAILED[*]}" >&2
+  if declare -F print_server_logs >/dev/null; then
+    print_server_logs
+    LOGS_SHOWN=1 # the exit cleanup must not print them twice
+  fi
+  exit 1
+fi
+if [[ "$COLLECT_ONLY" == 1 ]]; then svc_log "e2e suite collected (no servers started)"; else svc_log "all tests passed"; fi
