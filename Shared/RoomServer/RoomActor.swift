@@ -203,6 +203,8 @@ actor RoomActor {
         }
         var authEvents: StateMap = [:]
         for k in keys { if let e = snap.state[k] { authEvents[k] = e } }
+        // v12 leaves the create event out of auth_events, but the rules still read it.
+        if let create = snap.state[.create] { authEvents[.create] = create }
         do {
             try AuthRules.check(event: event, authEvents: authEvents, roomVersion: v)
         } catch {

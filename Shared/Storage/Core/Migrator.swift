@@ -27,6 +27,24 @@ public struct Migrator: Sendable {
         }.sorted { $0.version < $1.version }
     }
 
+    /// Splits a migration file into statements: `;` ends a statement at the end of a line.
+    /// Migrations keep to that (no functions with bodies), so no SQL parser is needed.
+    static func statements(_ sql: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("--") || trimmed.isEmpty { continue }
+            current += line + "\n"
+            if trimmed.hasSuffix(";") {
+                out.append(current)
+                current = ""
+            }
+        }
+        if !current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { out.append(current) }
+        return out
+    }
+
     /// Returns the versions applied by this call.
     @discardableResult
     public func migrate() async throws -> [Int] {
@@ -47,8 +65,9 @@ public struct Migrator: Sendable {
                 for m in migrations where !applied.contains(m.version) {
                     try await conn.query("BEGIN", logger: log)
                     do {
-                        // Simple-protocol execution so one file may hold many statements.
-                        try await conn.simpleQuery(m.sql).get()
+                        for statement in Self.statements(m.sql) {
+                            try await conn.query(PostgresQuery(unsafeSQL: statement), logger: log)
+                        }
                         try await conn.query(
                             "INSERT INTO schema_migrations (version, name, applied_ts) VALUES (\(m.version), \(m.name), \(nowMillis()))",
                             logger: log)

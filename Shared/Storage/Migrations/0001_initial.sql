@@ -35,7 +35,7 @@ CREATE TABLE devices (
 
 -- Only a SHA-256 of each token is kept; tokens carry 256 bits of randomness.
 CREATE TABLE access_tokens (
-    token_hash      BYTEA PRIMARY KEY,
+    token_hash      TEXT PRIMARY KEY,
     user_id         TEXT NOT NULL,
     device_id       TEXT NOT NULL,
     created_ts      BIGINT NOT NULL

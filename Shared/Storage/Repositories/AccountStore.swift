@@ -88,7 +88,10 @@ public struct AccountStore: Sendable {
 
     // MARK: devices and tokens
 
-    public static func hashToken(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
+    /// Hex SHA-256 of a token: what is stored and looked up.
+    public static func hashToken(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// Creates (or reuses) the device and issues a new access token for it.
     public func createSession(userID: String, deviceID: String, displayName: String?, ip: String?) async throws -> String {
