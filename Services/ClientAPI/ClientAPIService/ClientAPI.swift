@@ -72,8 +72,15 @@ public final class ClientAPI: Sendable {
         t.merge(syncRoutes())
         t.merge(ephemeralRoutes())
         t.merge(accountDataRoutes())
-        t.merge(ServiceRunner.healthRoutes(ready: { [db] in
-            (try? await db.currentStreamHead()) != nil
+        t.merge(directoryRoutes())
+        t.merge(publicRoomsRoutes())
+        t.merge(userDirectoryRoutes())
+        t.merge(roomUpgradeRoutes())
+        t.merge(reportRoutes())
+        t.merge(toDeviceRoutes())
+        t.merge(ServiceRunner.healthRoutes(ready: { [db, notifier] in
+            guard await !notifier.draining else { return false }
+            return (try? await db.currentStreamHead()) != nil
         }))
         return t
     }

@@ -30,6 +30,7 @@ public enum ClientAPIServer {
         let migrate = config.migrateOnStart
         try await ServiceRunner.run(
             config: config, responder: api.responder(), dependencies: [pool, bus], logger: logger,
-            beforeStart: { if migrate { try await Migrator(db: db).migrate() } }, onReady: onReady)
+            beforeStart: { if migrate { try await Migrator(db: db).migrate() } }, onReady: onReady,
+            onDrain: { await api.notifier.drain() })
     }
 }

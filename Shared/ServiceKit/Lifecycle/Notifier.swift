@@ -23,6 +23,8 @@ public actor Notifier {
     private var waiters: [UInt64: Waiter] = [:]
     private var nextID: UInt64 = 0
     public private(set) var head: Int64 = 0
+    /// Set when the process is shutting down: waits return at once from then on.
+    public private(set) var draining = false
     /// Latest notice position per room and per user, so a waiter that registers just after a
     /// relevant notice still returns at once.
     private var roomPos: [String: Int64] = [:]
@@ -43,6 +45,11 @@ public actor Notifier {
     }
 
     /// Wakes everyone: after a reconnect to Redis, when notices may have been missed.
+    public func drain() {
+        draining = true
+        wakeAll()
+    }
+
     public func wakeAll(head newHead: Int64? = nil) {
         if let newHead { head = max(head, newHead) }
         let all = waiters
@@ -54,7 +61,7 @@ public actor Notifier {
     /// Returns true when woken by a notice.
     public func wait(user: String, rooms: Set<String>, after: Int64, timeoutMs: Int) async -> Bool {
         if (userPos[user] ?? 0) > after || rooms.contains(where: { (roomPos[$0] ?? 0) > after }) { return true }
-        guard timeoutMs > 0 else { return false }
+        guard timeoutMs > 0, !draining else { return false }
         nextID &+= 1
         let id = nextID
         let timer = Task { [weak self] in

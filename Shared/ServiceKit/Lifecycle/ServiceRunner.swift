@@ -8,7 +8,8 @@ import ServiceLifecycle
 public enum ServiceRunner {
     public static func run(
         config: ServerConfig, responder: MatrixResponder, dependencies: [any Service], logger: Logger,
-        beforeStart: (@Sendable () async throws -> Void)? = nil, onReady: (@Sendable (Int) async -> Void)? = nil
+        beforeStart: (@Sendable () async throws -> Void)? = nil, onReady: (@Sendable (Int) async -> Void)? = nil,
+        onDrain: (@Sendable () async -> Void)? = nil
     ) async throws {
         var app = Application(
             responder: responder,
@@ -21,7 +22,9 @@ public enum ServiceRunner {
             logger: logger)
         if let beforeStart { app.beforeServerStarts(perform: beforeStart) }
         var cfg = ServiceGroupConfiguration(
-            services: dependencies.map { .init(service: $0) } + [.init(service: app)],
+            // The drain hook comes last so it is told first on SIGTERM: long-polls return at once
+            // and the server drains quickly, then the dependencies stop.
+            services: dependencies.map { .init(service: $0) } + [.init(service: app), .init(service: DrainHook(onDrain: onDrain))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         cfg.maximumGracefulShutdownDuration = .seconds(30)
         cfg.maximumCancellationDuration = .seconds(5)
@@ -36,6 +39,15 @@ public enum ServiceRunner {
             await ready() ? .json(["status": "ready"]) : .json(MatrixError(.serviceUnavailable, "M_UNKNOWN", "not ready").body, status: .serviceUnavailable)
         }
         return t
+    }
+}
+
+/// Waits for graceful shutdown, then runs the drain hook.
+struct DrainHook: Service {
+    let onDrain: (@Sendable () async -> Void)?
+    func run() async throws {
+        do { try await gracefulShutdown() } catch is CancellationError { return }
+        await onDrain?()
     }
 }
 

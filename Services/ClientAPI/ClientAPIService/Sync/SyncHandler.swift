@@ -23,7 +23,8 @@ extension ClientAPI {
             let builder = SyncBuilder(api: self, user: user, since: since, upTo: head, fullState: fullState, filter: filter)
             let (body, isEmpty) = try await builder.build()
             let remaining = Int(deadline.timeIntervalSinceNow * 1000)
-            if since == nil || fullState || !isEmpty || remaining <= 0 || Task.isCancelled {
+            let draining = await notifier.draining
+            if since == nil || fullState || !isEmpty || remaining <= 0 || Task.isCancelled || draining {
                 return .json(body)
             }
             let rooms = Set(try await self.rooms.memberships(of: user.userID).map(\.roomID))
@@ -75,7 +76,7 @@ struct SyncBuilder {
                 if since == nil || newlyJoined || !timelineEmpty || !stateEmpty || !ephemeral.isEmpty || !roomData.isEmpty || fullState {
                     join[m.roomID] = .object(room)
                 }
-            case "invite" where since == nil || changed[m.roomID] != nil:
+            case "invite" where (since == nil || changed[m.roomID] != nil) && !ignored.contains(m.sender):
                 invite[m.roomID] = ["invite_state": ["events": .array(try await strippedState(m.roomID, member: m.eventID))]]
             case "knock" where since == nil || changed[m.roomID] != nil:
                 knock[m.roomID] = ["knock_state": ["events": .array(try await strippedState(m.roomID, member: m.eventID))]]
