@@ -10,7 +10,12 @@ public struct Event: Sendable, Hashable {
         self.json = json
     }
 
-    public var roomID: String { json["room_id"]?.stringValue ?? "" }
+    /// The room ID; a v12 create event has none in its JSON and defines it from its own ID.
+    public var roomID: String {
+        if let r = json["room_id"]?.stringValue { return r }
+        if type == "m.room.create", eventID.hasPrefix("$") { return "!" + eventID.dropFirst() }
+        return ""
+    }
     public var type: String { json["type"]?.stringValue ?? "" }
     public var sender: String { json["sender"]?.stringValue ?? "" }
     public var stateKey: String? { json["state_key"]?.stringValue }

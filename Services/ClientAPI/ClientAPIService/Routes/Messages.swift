@@ -28,7 +28,8 @@ extension ClientAPI {
                 chunk = try await events.roomEvents(roomID, after: start, upTo: min(to ?? upTo, upTo), limit: limit, backwards: false)
                 end = chunk.last?.streamPos ?? nil
             }
-            chunk = try await filter.apply(chunk, ignoring: ignoredUsers(req.user.userID))
+            chunk = try await historyFilter(roomID, req.user.userID).apply(
+                filter.apply(chunk, ignoring: ignoredUsers(req.user.userID)))
             var out: [String: JSON] = [
                 "start": .string(StreamToken.make(start)),
                 "chunk": .array(try await format(chunk, roomID: roomID, viewer: req.user)),
@@ -46,12 +47,14 @@ extension ClientAPI {
         t.get("/_matrix/client/v3/rooms/:roomId/context/:eventId") { [self] req in
             let roomID = try req.param("roomId")
             let upTo = try await readableUpTo(roomID, req.user.userID)
-            guard let ev = try await events.event(try req.param("eventId")), ev.event.roomID == roomID, ev.streamPos <= upTo else {
+            let history = try await historyFilter(roomID, req.user.userID)
+            guard let ev = try await events.event(try req.param("eventId")), ev.event.roomID == roomID, ev.streamPos <= upTo,
+                  history.visible(ev) else {
                 throw MatrixError.notFound("Event not found")
             }
             let limit = min(max(try req.queryInt("limit") ?? 10, 0), 100)
-            let before = try await events.roomEvents(roomID, after: 0, upTo: ev.streamPos - 1, limit: limit / 2, backwards: true)
-            let after = try await events.roomEvents(roomID, after: ev.streamPos, upTo: upTo, limit: limit - limit / 2, backwards: false)
+            let before = history.apply(try await events.roomEvents(roomID, after: 0, upTo: ev.streamPos - 1, limit: limit / 2, backwards: true))
+            let after = history.apply(try await events.roomEvents(roomID, after: ev.streamPos, upTo: upTo, limit: limit - limit / 2, backwards: false))
             let state = try await events.stateAt(roomID, pos: ev.streamPos)
             return .json([
                 "event": try await format([ev], roomID: roomID, viewer: req.user)[0],
@@ -67,7 +70,8 @@ extension ClientAPI {
                 let roomID = try req.param("roomId")
                 let upTo = try await readableUpTo(roomID, req.user.userID)
                 let parent = try req.param("eventId")
-                guard let p = try await events.event(parent), p.event.roomID == roomID, p.streamPos <= upTo else {
+                let history = try await historyFilter(roomID, req.user.userID)
+                guard let p = try await events.event(parent), p.event.roomID == roomID, p.streamPos <= upTo, history.visible(p) else {
                     throw MatrixError.notFound("Event not found")
                 }
                 let backwards = (req.queryValue("dir") ?? "b") == "b"
@@ -79,7 +83,7 @@ extension ClientAPI {
                 let chunk = try await events.relations(roomID, eventID: parent, relType: req.params["relType"],
                                                        eventType: req.params["eventType"], before: min(before, upTo + 1),
                                                        after: after, limit: limit, backwards: backwards)
-                var out: [String: JSON] = ["chunk": .array(try await format(chunk, roomID: roomID, viewer: req.user))]
+                var out: [String: JSON] = ["chunk": .array(try await format(history.apply(chunk), roomID: roomID, viewer: req.user))]
                 if chunk.count == limit, let last = chunk.last {
                     out["next_batch"] = .string(StreamToken.make(backwards ? last.streamPos : last.streamPos))
                 }

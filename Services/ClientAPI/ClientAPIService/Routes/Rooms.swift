@@ -75,7 +75,8 @@ extension ClientAPI {
         t.get("/_matrix/client/v3/rooms/:roomId/event/:eventId") { [self] req in
             let roomID = try req.param("roomId")
             let upTo = try await readableUpTo(roomID, req.user.userID)
-            guard let ev = try await events.event(try req.param("eventId")), ev.event.roomID == roomID, ev.streamPos <= upTo else {
+            guard let ev = try await events.event(try req.param("eventId")), ev.event.roomID == roomID, ev.streamPos <= upTo,
+                  try await historyFilter(roomID, req.user.userID).visible(ev) else {
                 throw MatrixError.notFound("Event not found")
             }
             return .json(try await format([ev], roomID: roomID, viewer: req.user)[0])

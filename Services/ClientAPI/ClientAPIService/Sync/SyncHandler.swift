@@ -131,7 +131,7 @@ struct SyncBuilder {
         raw.reverse()
         if full && !raw.isEmpty && raw.first!.streamPos <= after { limited = true }
         // For a fresh view, the timeline starts no earlier than needed but may reach before `after`.
-        let timeline = try await filter.timeline.apply(raw, ignoring: ignored)
+        let timeline = try await api.historyFilter(roomID, user.userID).apply(filter.timeline.apply(raw, ignoring: ignored))
         let timelineStart = raw.first.map { $0.streamPos - 1 } ?? upTo
         var state: [StoredEvent] = []
         if full {
