@@ -50,7 +50,8 @@ public final class BusFanoutReader: Sendable {
     }
 
     /// Reads until `stop()` or until the calling task is cancelled, handing each
-    /// entry to `handler` in stream order. A reader runs once.
+    /// entry to `handler` in stream order. The next read waits for the handler,
+    /// so keep it short (wake waiters, don't do the work). A reader runs once.
     public func run(_ handler: @escaping @Sendable (StreamEntry) async -> Void) async {
         let first = started.withLock { s -> Bool in
             defer { s = true }

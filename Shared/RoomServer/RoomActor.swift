@@ -56,6 +56,8 @@ actor RoomActor {
     }
 
     func cachedState() async throws -> RoomState {
+        // Another process may have written the room since the cache was loaded.
+        if let cached = snapshot?.lastPos, try await server.store.lastPos(roomID) != cached { snapshot = nil }
         let s = try await loadedSnapshot()
         return RoomState(roomID: roomID, version: s.version, state: s.state)
     }
@@ -96,10 +98,12 @@ actor RoomActor {
         _ items: [(EventRequest, CheckedContinuation<EventResult, any Error>?)], createBy: String?, atomic: Bool
     ) async throws -> ([NewEvent], [Result<EventResult, any Error>]) {
         for attempt in 0..<4 {
+            if attempt > 0 { try await loadCommittedTxns(items.compactMap(\.0.txn)) }
             var snap = try await loadedSnapshot()
             let start = snap
             var results: [Result<EventResult, any Error>?] = Array(repeating: nil, count: items.count)
             var built: [(Int, NewEvent)] = []
+            var statesAfter: [StateMap] = []
             var seenInBatch: [String: Int] = [:]
             var duplicates: [(Int, Int)] = []
             for (i, (req, _)) in items.enumerated() {
@@ -111,14 +115,30 @@ actor RoomActor {
                 do {
                     let ne = try build(req, on: &snap)
                     built.append((i, ne))
+                    statesAfter.append(snap.state)
                 } catch {
                     if atomic { throw error }
                     results[i] = .failure(error)
                 }
             }
             if built.isEmpty {
+                // Everything was refused against the cache, and no commit will check it: make
+                // sure another process has not changed the room (a join, new power levels)
+                // before refusing for good.
+                let refused = results.contains { if case .failure = $0 { true } else { false } }
+                if refused, let cached = start.lastPos, try await server.store.lastPos(roomID) != cached {
+                    snapshot = nil
+                    server.logger.debug("room \(roomID) changed elsewhere; rechecking refused events (attempt \(attempt + 1))")
+                    continue
+                }
                 for (dup, first) in duplicates { results[dup] = results[first] }
                 return ([], results.map { $0! })
+            }
+            // Push rules read per-user settings from storage, so they run here, after building.
+            for (n, (i, ne)) in built.enumerated() {
+                let room = RoomState(roomID: roomID, version: snap.version, state: statesAfter[n])
+                let rows = try await server.pushActions(ne.event, room)
+                built[n] = (i, NewEvent(event: ne.event, json: ne.json, updatesState: ne.updatesState, txn: ne.txn, pushActions: rows))
             }
             let write = RoomWrite(
                 roomID: roomID, expectedLastPos: start.lastPos,
@@ -157,6 +177,15 @@ actor RoomActor {
     }
 
     static func txnKey(_ t: TxnRef) -> String { "\(t.userID)|\(t.deviceID)|\(t.txnID)" }
+
+    /// After a stale commit: transactions another process committed meanwhile are answered
+    /// with their stored event instead of being sent again.
+    private func loadCommittedTxns(_ txns: [TxnRef]) async throws {
+        for t in txns where recentTxns[Self.txnKey(t)] == nil {
+            guard let id = try await server.store.txnEvent(t), let stored = try await server.store.event(id) else { continue }
+            recentTxns[Self.txnKey(t)] = EventResult(event: stored.event, streamPos: stored.streamPos)
+        }
+    }
 
     /// Fills in the DAG fields, signs, authorises against the working state and applies it.
     private func build(_ req: EventRequest, on snap: inout Snapshot) throws -> NewEvent {
@@ -216,6 +245,6 @@ actor RoomActor {
         snap.extremityHashes = [event.eventID: event.json["hashes"] ?? [:]]
         snap.depth += 1
         return NewEvent(event: event, json: event.json.canonicalString, updatesState: event.isState,
-                        txn: req.txn, pushActions: server.pushActions(event, snap.state))
+                        txn: req.txn, pushActions: [])
     }
 }

@@ -11,11 +11,11 @@ final class RoomServerCore: Sendable {
     let signingKey: SigningKey
     let logger: Logger
     let onCommit: @Sendable ([CommittedEvent]) -> Void
-    let pushActions: @Sendable (Event, StateMap) -> [PushActionRow]
+    let pushActions: PushActionsProvider
 
     init(store: EventStore, serverName: ServerName, signingKey: SigningKey, logger: Logger,
          onCommit: @escaping @Sendable ([CommittedEvent]) -> Void,
-         pushActions: @escaping @Sendable (Event, StateMap) -> [PushActionRow]) {
+         pushActions: @escaping PushActionsProvider) {
         self.store = store
         self.persister = EventPersister(store: store)
         self.serverName = serverName
@@ -29,6 +29,10 @@ final class RoomServerCore: Sendable {
     func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
+/// Who an event notifies and how, given the room state right after it: called for every
+/// event before it is persisted, so its rows commit with it.
+public typealias PushActionsProvider = @Sendable (Event, RoomState) async throws -> [PushActionRow]
+
 /// The one path every local event takes: build → authorise → persist → notify.
 public final class RoomServer: Sendable {
     let core: RoomServerCore
@@ -36,7 +40,7 @@ public final class RoomServer: Sendable {
 
     public init(store: EventStore, serverName: ServerName, signingKey: SigningKey, logger: Logger,
                 onCommit: @escaping @Sendable ([CommittedEvent]) -> Void,
-                pushActions: @escaping @Sendable (Event, StateMap) -> [PushActionRow] = { _, _ in [] }) {
+                pushActions: @escaping PushActionsProvider = { _, _ in [] }) {
         core = RoomServerCore(store: store, serverName: serverName, signingKey: signingKey, logger: logger,
                               onCommit: onCommit, pushActions: pushActions)
     }

@@ -46,6 +46,12 @@ import Testing
         }
     }
 
+    @Test func toleratesNonZeroTrailingBits() {
+        // "Zh" and "Zg" differ only in bits past the last whole byte.
+        #expect(Base64.decode("Zh") == Array("f".utf8))
+        #expect(Base64.decode("Zm9=") == Array("fo".utf8))
+    }
+
     @Test(arguments: ["Z", "Zg=", "Zg===", "Zm9v=", "Z=g", "Zm9v!", "Zm 9v", "===="])
     func rejectsMalformedInput(_ input: String) {
         #expect(Base64.decode(input) == nil)

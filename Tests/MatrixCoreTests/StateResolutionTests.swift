@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import MatrixCore
 import Testing
 
@@ -123,5 +125,60 @@ import Testing
         try a.send("name", type: "m.room.name", stateKey: "", sender: bob, content: ["name": "n"])
         let resolved = resolve(a, room)
         #expect(resolved[StateKey("m.room.name", "")]?.eventID == room.id("name"))
+    }
+
+    /// Bob, a moderator, changes the join rule while Alice bans him; his ban then reaches
+    /// both forks, so it is unconflicted. Version 2 checks Bob's change against that
+    /// unconflicted ban and drops it; version 12 starts from an empty state, checks the
+    /// change against its own auth events, and keeps it.
+    @Test(arguments: [(RoomVersion.v11, "public"), (.v12, "knock")])
+    func version12NoLongerChecksConflictsAgainstUnconflictedState(version: RoomVersion, joinRule: String) throws {
+        let room = TestRoom.standard(version, levels: [alice: 100, bob: 50])
+        var changed = room, banned = room
+        try changed.send("jr-bob", type: "m.room.join_rules", stateKey: "", sender: bob, content: ["join_rule": "knock"],
+                         ts: 5_000)
+        try banned.member(bob, "ban", by: alice, name: "ban-bob", ts: 2_000)
+        changed.state[.member(bob)] = banned.state[.member(bob)]
+        changed.events.merge(banned.events) { a, _ in a }
+
+        let resolved = resolve(changed, banned)
+        #expect(resolved[.member(bob)]?.eventID == room.id("ban-bob"))
+        #expect(resolved[.joinRules]?.content["join_rule"]?.stringValue == joinRule)
+    }
+
+    /// Version 1 breaks depth ties by the SHA-1 of the event ID, smallest winning.
+    @Test func version1BreaksDepthTiesByHash() throws {
+        func sha1(_ s: String) -> String { Insecure.SHA1.hash(data: Data(s.utf8)).map { String(format: "%02x", $0) }.joined() }
+        let room = TestRoom.standard(.v1)
+        var a = room, b = room
+        try a.send("jr-a", type: "m.room.join_rules", stateKey: "", sender: alice, content: ["join_rule": "invite"])
+        try a.send("topic-a", type: "m.room.topic", stateKey: "", sender: alice, content: ["topic": "a"])
+        try b.send("jr-b", type: "m.room.join_rules", stateKey: "", sender: alice, content: ["join_rule": "private"])
+        try b.send("topic-b", type: "m.room.topic", stateKey: "", sender: alice, content: ["topic": "b"])
+        let resolved = resolve(a, b)
+        let jrWinner = sha1(room.id("jr-a")) < sha1(room.id("jr-b")) ? room.id("jr-a") : room.id("jr-b")
+        let topicWinner = sha1(room.id("topic-a")) < sha1(room.id("topic-b")) ? room.id("topic-a") : room.id("topic-b")
+        #expect(resolved[.joinRules]?.eventID == jrWinner)
+        #expect(resolved[StateKey("m.room.topic", "")]?.eventID == topicWinner)
+    }
+
+    /// A state reset: one fork's power levels went back to an older event (`pl`) although
+    /// its topic was authorised by a newer one (`pl2`). Version 2 checks Carol's later
+    /// change against the old levels and keeps the reset; version 12 replays `pl2`, which
+    /// lies on the auth path between the two conflicted power levels, and recovers.
+    @Test(arguments: [(RoomVersion.v11, "pl"), (.v12, "pl3")])
+    func version12ReplaysTheConflictedSubgraph(version: RoomVersion, winner: String) throws {
+        var room = TestRoom.standard(version, levels: [alice: 100, bob: 50], members: [bob, carol])
+        try room.send("pl2", type: "m.room.power_levels", stateKey: "", sender: alice,
+                      content: room.powerLevels([alice: 100, bob: 50, carol: 50]))
+        var raised = room, reset = room
+        try raised.send("pl3", type: "m.room.power_levels", stateKey: "", sender: carol,
+                        content: room.powerLevels([alice: 100, bob: 50, carol: 50, dave: 10]))
+        try reset.send("topic", type: "m.room.topic", stateKey: "", sender: carol, content: ["topic": "t"])
+        reset.state[.powerLevels] = room.events[room.id("pl")]
+
+        let resolved = resolve(raised, reset)
+        #expect(resolved[.powerLevels]?.eventID == room.id(winner))
+        #expect((topic(resolved) != nil) == (version == .v12))
     }
 }

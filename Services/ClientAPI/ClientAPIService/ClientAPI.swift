@@ -38,6 +38,7 @@ public final class ClientAPI: Sendable {
         self.serverName = sn
         self.publisher = publisher
         let notifier = self.notifier
+        let pushEvaluator = PushEvaluator(store: PushRuleStore(db: db), serverName: sn)
         let events = self.events
         self.roomServer = RoomServer(
             store: events, serverName: sn, signingKey: signingKey, logger: logger,
@@ -50,7 +51,7 @@ public final class ClientAPI: Sendable {
                     publisher.publishEvent(c)
                 }
             },
-            pushActions: { event, state in PushEvaluator.actions(for: event, state: state) })
+            pushActions: { event, room in try await pushEvaluator.actions(for: event, in: room) })
     }
 
     /// Wakes local waiters and tells other processes about a non-event stream advance.
@@ -72,6 +73,7 @@ public final class ClientAPI: Sendable {
         t.merge(syncRoutes())
         t.merge(ephemeralRoutes())
         t.merge(accountDataRoutes())
+        t.merge(pushRuleRoutes())
         t.merge(directoryRoutes())
         t.merge(publicRoomsRoutes())
         t.merge(userDirectoryRoutes())

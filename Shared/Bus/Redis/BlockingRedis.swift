@@ -44,6 +44,11 @@ public final class BlockingRedis: Sendable {
         try await run { try $0.pipeline(commands) }
     }
 
+    /// True if the server answers PING; for readiness checks.
+    public func ping() async -> Bool {
+        (try? await command(strings: ["PING"])) == .status("PONG")
+    }
+
     /// Any thread: wakes a blocked read; the connection reconnects on next use.
     public func shutdownSocket() {
         connection.shutdownSocket()

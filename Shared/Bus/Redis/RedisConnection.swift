@@ -76,6 +76,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// Sends one command and waits for its reply. Error replies are returned as
     /// `.error`, not thrown; only connection failures throw.
     public func command(_ args: [[UInt8]]) throws -> RedisReply {
+        if args.isEmpty { return Self.emptyCommand }
         let ctx = try connectedContext()
         let raw = RedisArgv.with(args) { redisCommandArgv(ctx, $0, $1, $2) }
         guard let raw else { throw connectionFailed(ctx) }
@@ -89,15 +90,19 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Writes all commands, then reads all replies: one round trip for the batch.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
-        guard !commands.isEmpty else { return [] }
+        guard commands.contains(where: { !$0.isEmpty }) else { return commands.map { _ in Self.emptyCommand } }
         let ctx = try connectedContext()
-        for args in commands {
+        for args in commands where !args.isEmpty {
             let status = RedisArgv.with(args) { redisAppendCommandArgv(ctx, $0, $1, $2) }
             guard status == REDIS_OK else { throw connectionFailed(ctx) }
         }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
-        for _ in commands {
+        for args in commands {
+            if args.isEmpty {
+                replies.append(Self.emptyCommand)
+                continue
+            }
             var raw: UnsafeMutableRawPointer?
             guard redisGetReply(ctx, &raw) == REDIS_OK, let raw else { throw connectionFailed(ctx) }
             replies.append(RedisReply(hiredis: raw.assumingMemoryBound(to: redisReply.self)))
@@ -105,6 +110,9 @@ public final class RedisConnection: @unchecked Sendable {
         }
         return replies
     }
+
+    /// An empty argv is never sent; it answers like the server would.
+    private static let emptyCommand = RedisReply.error("ERR empty command")
 
     // MARK: - Connecting
 
@@ -130,6 +138,7 @@ public final class RedisConnection: @unchecked Sendable {
             throw RedisError.cancelled
         }
         context = ctx
+        BrokenPipeSignal.suppress(onSocket: ctx.pointee.fd)
         if let commandTimeout { _ = redisSetTimeout(ctx, Self.makeTimeval(commandTimeout)) }
         // Keepalive notices a peer that vanished without a reset while we sit in BLOCK.
         _ = redisEnableKeepAlive(ctx)

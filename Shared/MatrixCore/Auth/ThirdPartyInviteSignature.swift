@@ -37,9 +37,6 @@ enum ThirdPartyInviteSignature {
     /// Matrix uses unpadded base64; identity servers have also been seen using the
     /// URL-safe alphabet, so both are accepted.
     static func decodeBase64(_ string: String) -> Data? {
-        var s = string.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        s = s.trimmingCharacters(in: CharacterSet(charactersIn: "="))
-        s += String(repeating: "=", count: (4 - s.count % 4) % 4)
-        return Data(base64Encoded: s)
+        (Base64.decode(string) ?? Base64.decodeURLSafe(string)).map { Data($0) }
     }
 }

@@ -45,6 +45,7 @@ public func finalizeEvent(_ json: JSON, roomVersion: RoomVersion, serverName: Se
     do {
         signed = try JSON.object(event).hashedAndSigned(for: roomVersion, server: serverName.rawValue, key: signingKey)
     } catch {
+        // Hashing and signing fail only for non-objects, excluded above.
         throw .notAnObject
     }
     guard let eventID = signed.eventID(for: roomVersion) else { throw .invalidEventID }

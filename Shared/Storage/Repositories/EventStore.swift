@@ -109,12 +109,19 @@ public struct EventStore: Sendable {
             for try await (r, p) in try await conn.query("SELECT room_id, last_pos FROM rooms WHERE room_id = ANY(\(roomIDs))", logger: log).decode((String, Int64).self) {
                 lastPos[r] = p
             }
+            // A client transaction already committed (by another process, which this writer's
+            // cache cannot know about) must not produce a second event: the write counts as
+            // stale, and the writer answers with the stored event when it retries.
+            let taken = try await takenTxns(writes.flatMap { $0.events.compactMap(\.txn) }, conn: conn)
+            func accept(_ w: RoomWrite) -> Bool {
+                Self.isCurrent(w, lastPos) && !w.events.contains { $0.txn.map { taken.contains(Self.txnKey($0)) } ?? false }
+            }
             var outcomes: [RoomWriteOutcome] = []
             var accepted: [(RoomWrite, [Int64])] = []
-            let total = writes.filter { w in Self.isCurrent(w, lastPos) }.reduce(0) { $0 + $1.events.count }
+            let total = writes.filter(accept).reduce(0) { $0 + $1.events.count }
             var positions = try await sw.allocate(total)[...]
             for w in writes {
-                guard Self.isCurrent(w, lastPos) else { outcomes.append(.stale); continue }
+                guard accept(w) else { outcomes.append(.stale); continue }
                 let ps = Array(positions.prefix(w.events.count))
                 positions = positions.dropFirst(w.events.count)
                 accepted.append((w, ps))
@@ -126,6 +133,23 @@ public struct EventStore: Sendable {
             if let head { try await sw.finish(head: head) }
             return outcomes
         }
+    }
+
+    static func txnKey(_ t: TxnRef) -> String { "\(t.userID)|\(t.deviceID)|\(t.txnID)" }
+
+    /// Which of `txns` already have an event.
+    private func takenTxns(_ txns: [TxnRef], conn: PostgresConnection) async throws -> Set<String> {
+        guard !txns.isEmpty else { return [] }
+        var taken = Set<String>()
+        let rows = try await conn.query("""
+            SELECT t.user_id, t.device_id, t.txn_id FROM event_txns t
+            JOIN unnest(\(txns.map(\.userID))::text[], \(txns.map(\.deviceID))::text[], \(txns.map(\.txnID))::text[]) AS x(u, d, i)
+              ON t.user_id = x.u AND t.device_id = x.d AND t.txn_id = x.i
+            """, logger: log)
+        for try await (u, d, i) in rows.decode((String, String, String).self) {
+            taken.insert(Self.txnKey(TxnRef(userID: u, deviceID: d, txnID: i)))
+        }
+        return taken
     }
 
     static func isCurrent(_ w: RoomWrite, _ lastPos: [String: Int64]) -> Bool {
@@ -248,6 +272,13 @@ public struct EventStore: Sendable {
     }
 
     // MARK: reading
+
+    /// Position of the room's last persisted event (nil for an unknown room): what a room
+    /// actor compares its cache with.
+    public func lastPos(_ roomID: String) async throws -> Int64? {
+        for try await p in try await db.query("SELECT last_pos FROM rooms WHERE room_id = \(roomID)").decode(Int64.self) { return p }
+        return nil
+    }
 
     public func roomVersion(_ roomID: String) async throws -> String? {
         for try await v in try await db.query("SELECT room_version FROM rooms WHERE room_id = \(roomID)").decode(String.self) { return v }

@@ -6,17 +6,19 @@ import Synchronization
 /// start again on the same port.
 final class RedisServerProcess: Sendable {
     let port: Int
+    let extraArguments: [String]
     private let process = Mutex<Process?>(nil)
 
     var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
 
-    init(port: Int) {
+    init(port: Int, extraArguments: [String] = []) {
         self.port = port
+        self.extraArguments = extraArguments
     }
 
     /// Starts a server on a free port and waits until it answers PING.
-    static func start() async throws -> RedisServerProcess {
-        let server = RedisServerProcess(port: try freeLocalPort())
+    static func start(extraArguments: [String] = []) async throws -> RedisServerProcess {
+        let server = RedisServerProcess(port: try freeLocalPort(), extraArguments: extraArguments)
         try await server.start()
         return server
     }
@@ -25,7 +27,7 @@ final class RedisServerProcess: Sendable {
         let child = Process()
         child.executableURL = try Self.executable()
         child.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "",
-                           "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
+                           "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"] + extraArguments
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()
@@ -42,15 +44,17 @@ final class RedisServerProcess: Sendable {
         }
     }
 
+    /// Also SIGKILL: the child inherits the spawning thread's signal mask, in
+    /// which SIGTERM is blocked, and a test server has nothing to save anyway.
     func stop() {
-        guard let child = process.withLock({ p -> Process? in defer { p = nil }; return p }) else { return }
-        if child.isRunning {
-            child.terminate()
-            child.waitUntilExit()
-        }
+        kill()
     }
 
     private func waitUntilReady() async throws {
+        var url = self.url
+        if let i = extraArguments.firstIndex(of: "--requirepass"), i + 1 < extraArguments.count {
+            url.password = extraArguments[i + 1]
+        }
         let probe = BlockingRedis(url: url, connectTimeout: .milliseconds(200), commandTimeout: .seconds(1))
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {

@@ -1,42 +1,44 @@
 import MatrixCore
+import RoomServer
 import Storage
 
-/// Notification decisions for the members of a room when an event is stored, following the
-/// spec's default rules for the common cases: master off, notices suppressed, member events
-/// silent, mentions (m.mentions, display name, user ID) highlight, messages in one-to-one
-/// rooms and all messages notify. User-defined rules are not applied yet.
-enum PushEvaluator {
-    static func actions(for event: Event, state: StateMap) -> [PushActionRow] {
-        guard ["m.room.message", "m.room.encrypted", "m.sticker", "m.call.invite"].contains(event.type) || event.type.hasPrefix("m.poll") else {
-            return []
-        }
-        if event.content["msgtype"]?.stringValue == "m.notice" { return [] }
-        if event.content["m.relates_to"]?["rel_type"]?.stringValue == "m.replace" { return [] }
-        let joined = state.values.filter { $0.type == "m.room.member" && $0.membership == "join" }
-        let thread = event.content["m.relates_to"]?["rel_type"]?.stringValue == "m.thread"
-            ? (event.content["m.relates_to"]?["event_id"]?.stringValue ?? "main") : "main"
-        let mentions = Set(event.content["m.mentions"]?["user_ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-        let body = event.content["body"]?.stringValue?.lowercased() ?? ""
-        return joined.compactMap { member -> PushActionRow? in
-            guard let user = member.stateKey, user != event.sender else { return nil }
-            let name = member.content["displayname"]?.stringValue?.lowercased()
-            let highlight = mentions.contains(user) ||
-                (event.content["m.mentions"] == nil && (body.contains(user.lowercased()) || (name.map { !$0.isEmpty && containsWord(body, $0) } ?? false)))
-            let actions: JSON = highlight
-                ? ["notify", ["set_tweak": "sound", "value": "default"], ["set_tweak": "highlight"]]
-                : ["notify"]
-            return PushActionRow(userID: user, highlight: highlight, threadID: thread, actionsJSON: actions.canonicalString)
+/// Decides, as each event is stored, whom it notifies: every local joined member except the
+/// sender, by their own push rules. Only notifying outcomes become rows, which is what the
+/// unread counts in /sync add up.
+struct PushEvaluator: Sendable {
+    let rules: PushRulesCache
+    let serverName: ServerName
+
+    init(store: PushRuleStore, serverName: ServerName) {
+        self.rules = PushRulesCache(store: store)
+        self.serverName = serverName
+    }
+
+    func actions(for event: Event, in room: RoomState) async throws -> [PushActionRow] {
+        let joined = room.state.values.filter { $0.type == "m.room.member" && $0.membership == "join" }
+        let recipients = joined.compactMap(\.stateKey).filter { $0 != event.sender && isLocal($0) }
+        guard !recipients.isEmpty else { return [] }
+        let ruleSets = try await rules.ruleSets(for: recipients)
+        let evaluator = PushRuleEvaluator(event: event, memberCount: joined.count, powerLevels: room.powerLevels)
+        let thread = Self.threadID(of: event)
+        return recipients.compactMap { user in
+            guard let set = ruleSets[user] else { return nil }
+            let displayName = room.state[.member(user)]?.content["displayname"]?.stringValue
+            let result = evaluator.evaluate(set, displayName: displayName)
+            guard result.notify else { return nil }
+            return PushActionRow(userID: user, highlight: result.highlight, threadID: thread,
+                                 actionsJSON: result.actions.json.canonicalString)
         }
     }
 
-    static func containsWord(_ text: String, _ word: String) -> Bool {
-        var searchRange = text.startIndex..<text.endIndex
-        while let r = text.range(of: word, range: searchRange) {
-            let beforeOK = r.lowerBound == text.startIndex || !text[text.index(before: r.lowerBound)].isLetter
-            let afterOK = r.upperBound == text.endIndex || !text[r.upperBound].isLetter
-            if beforeOK && afterOK { return true }
-            searchRange = r.upperBound..<text.endIndex
-        }
-        return false
+    private func isLocal(_ userID: String) -> Bool {
+        UserID(userID)?.server == serverName
+    }
+
+    /// The thread an event counts towards: its thread root, or the main timeline.
+    static func threadID(of event: Event) -> String {
+        let relation = event.content["m.relates_to"]
+        guard relation?["rel_type"]?.stringValue == "m.thread" else { return "main" }
+        return relation?["event_id"]?.stringValue ?? "main"
     }
 }

@@ -37,6 +37,7 @@ extension ClientAPI {
                 let sk = req.params["stateKey"] ?? ""
                 let content = try req.json()
                 if type == "m.room.member" { throw MatrixError.forbidden("Use the membership endpoints to change membership") }
+                if type == "m.room.canonical_alias" && sk.isEmpty { try await validateCanonicalAlias(content, roomID: roomID) }
                 // An unchanged state event is not sent again (as other servers do).
                 if let cur = try await events.currentStateEvent(roomID, type: type, stateKey: sk), cur.event.content == content,
                    cur.event.sender == req.user.userID {

@@ -90,9 +90,11 @@ struct SyncBuilder {
             }
         }
 
-        let global = accountDataChanges.filter { $0.0 == "" }.map { (_, type, content) -> JSON in
+        var global = accountDataChanges.filter { $0.0 == "" }.map { (_, type, content) -> JSON in
             ["type": .string(type), "content": (try? JSON.parse(content)) ?? [:]]
         }
+        // An initial sync always carries the push rules, with the current server defaults.
+        if since == nil { global = global.filter { $0["type"] != "m.push_rules" } + [try await api.pushRulesAccountDataEvent(user.userID)] }
         let toDevice = try await api.userData.toDevice(user.userID, user.deviceID, since: from, upTo: upTo, limit: 1000)
         if let since { try await api.userData.ackToDevice(user.userID, user.deviceID, upTo: since) }
         var deviceChanged: [String] = []

@@ -1,0 +1,81 @@
+/// The spec's glob-style matching (`*` any run, `?` exactly one character), case-insensitive.
+/// Matching simulates the pattern as a small automaton over the value, so it is linear in the
+/// value's length even for word-boundary searches over long message bodies.
+public struct GlobPattern: Sendable, Hashable {
+    private let tokens: [Token]
+
+    private enum Token: Sendable, Hashable {
+        case any
+        case one
+        case literal(Character)
+    }
+
+    public init(_ pattern: String) {
+        tokens = pattern.lowercased().map { c in
+            switch c {
+            case "*": .any
+            case "?": .one
+            default: .literal(c)
+            }
+        }
+    }
+
+    /// A pattern in which `*` and `?` are ordinary characters (display names).
+    public init(literal text: String) {
+        tokens = text.lowercased().map { .literal($0) }
+    }
+
+    /// True when the pattern matches the whole value.
+    public func matches(_ value: String) -> Bool {
+        run(Array(value.lowercased()), starts: { $0 == 0 }, ends: { $0 == $1 })
+    }
+
+    /// True when the pattern matches some part of the value that starts and ends at a word
+    /// boundary: the value's ends, or any character other than `[A-Za-z0-9_]`.
+    public func matchesWords(_ value: String) -> Bool {
+        let chars = Array(value.lowercased())
+        return run(chars,
+                   starts: { i in i == 0 || !Self.isWordCharacter(chars[i - 1]) },
+                   ends: { j, n in j == n || !Self.isWordCharacter(chars[j]) })
+    }
+
+    static func isWordCharacter(_ c: Character) -> Bool {
+        guard c.unicodeScalars.count == 1, let s = c.unicodeScalars.first, s.isASCII else { return false }
+        let v = s.value
+        return (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || v == 0x5F
+    }
+
+    /// Active states are "tokens matched so far". A match may start at any index where
+    /// `starts` holds and is accepted at any index where `ends` holds.
+    private func run(_ chars: [Character], starts: (Int) -> Bool, ends: (Int, Int) -> Bool) -> Bool {
+        let m = tokens.count
+        var active = [Bool](repeating: false, count: m + 1)
+        var anyActive = false
+
+        func close(_ states: inout [Bool]) {
+            // `*` may match nothing: reaching it also reaches the token after it.
+            for k in 0..<m where states[k] && tokens[k] == .any { states[k + 1] = true }
+        }
+
+        for i in 0...chars.count {
+            if starts(i) { active[0] = true; anyActive = true }
+            guard anyActive else { continue }
+            close(&active)
+            if active[m], ends(i, chars.count) { return true }
+            guard i < chars.count else { break }
+            let c = chars[i]
+            var next = [Bool](repeating: false, count: m + 1)
+            anyActive = false
+            for k in 0..<m where active[k] {
+                switch tokens[k] {
+                case .any: next[k] = true
+                case .one: next[k + 1] = true
+                case .literal(let l): if l == c { next[k + 1] = true }
+                }
+                anyActive = anyActive || next[k] || next[k + 1]
+            }
+            active = next
+        }
+        return false
+    }
+}
