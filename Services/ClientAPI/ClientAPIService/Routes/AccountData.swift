@@ -24,7 +24,12 @@ extension ClientAPI {
             t.get(path) { [self] req in
                 guard try req.param("userId") == req.user.userID else { throw MatrixError.forbidden("Cannot read account data of other users") }
                 let roomID = room ? try req.param("roomId") : ""
-                guard let c = try await userData.accountData(req.user.userID, roomID: roomID, type: try req.param("type")) else {
+                let type = try req.param("type")
+                // Push rules always exist: the server defaults until the user changes one.
+                if !room, type == PushRuleStore.accountDataType {
+                    return .json(try await pushRulesAccountDataEvent(req.user.userID)["content"] ?? [:])
+                }
+                guard let c = try await userData.accountData(req.user.userID, roomID: roomID, type: type) else {
                     throw MatrixError.notFound("Account data not found")
                 }
                 return .json(try JSON.parse(c))
