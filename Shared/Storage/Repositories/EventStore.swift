@@ -344,6 +344,17 @@ public struct EventStore: Sendable {
             """))
     }
 
+    /// Which of `rooms` have events between two positions: an incremental sync only looks
+    /// closer at those.
+    public func roomsWithEvents(_ rooms: [String], after: Int64, upTo: Int64) async throws -> Set<String> {
+        guard !rooms.isEmpty, upTo > after else { return [] }
+        var out = Set<String>()
+        for try await r in try await db.query("""
+            SELECT DISTINCT room_id FROM events WHERE room_id = ANY(\(rooms)) AND stream_pos > \(after) AND stream_pos <= \(upTo)
+            """).decode(String.self) { out.insert(r) }
+        return out
+    }
+
     /// The room's state at a position: the latest accepted state event per key at or before `pos`.
     public func stateAt(_ roomID: String, pos: Int64) async throws -> [StoredEvent] {
         try await Self.decodeEvents(db.query("""

@@ -53,11 +53,21 @@ struct SyncBuilder {
             .filter { filter.rooms.allowsRoom($0) }
         let typing = try await api.userData.typingChanges(rooms: joinedRooms, since: from, upTo: upTo)
         let receipts = try await api.userData.receipts(rooms: joinedRooms, since: from, upTo: upTo)
+        // An incremental sync builds only the rooms where something happened.
+        var active: Set<String>?
+        if since != nil && !fullState {
+            var a = try await api.events.roomsWithEvents(joinedRooms, after: from, upTo: upTo)
+            a.formUnion(typing.keys)
+            a.formUnion(receipts.map(\.roomID))
+            a.formUnion(accountDataChanges.map(\.0))
+            active = a
+        }
 
         for m in memberships where m.streamPos <= upTo && filter.rooms.allowsRoom(m.roomID) {
             switch m.membership {
             case "join":
                 let newlyJoined = since == nil || changed[m.roomID] != nil
+                if let active, !newlyJoined, !active.contains(m.roomID) { continue }
                 var room = try await roomBody(m.roomID, after: from, upTo: upTo, full: fullState || newlyJoined, ignored: ignored)
                 var ephemeral: [JSON] = []
                 if let users = typing[m.roomID] { ephemeral.append(["type": "m.typing", "content": ["user_ids": JSON(users)]]) }
