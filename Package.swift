@@ -67,6 +67,10 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "ClientAPIService", "ServiceKit", "Storage", "RoomServer", "Bus", "MatrixCore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/IntegrationTests"),
     ]
 )

@@ -13,26 +13,21 @@ public struct StreamWrite: Sendable {
 
     /// Takes the stream lock; call first thing inside the transaction.
     public static func begin(_ conn: PostgresConnection, logger: Logger) async throws -> StreamWrite {
-        try await conn.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+        _ = try await conn.all(TakeStreamLock(key: lockKey), logger: logger)
         return StreamWrite(conn: conn, logger: logger)
     }
 
     /// `count` fresh positions, ascending.
     public func allocate(_ count: Int) async throws -> [Int64] {
         guard count > 0 else { return [] }
-        var out: [Int64] = []
-        out.reserveCapacity(count)
-        let rows = try await conn.query(
-            "SELECT nextval('stream_positions') FROM generate_series(1, \(count))", logger: logger)
-        for try await p in rows.decode(Int64.self) { out.append(p) }
-        return out.sorted()
+        return try await conn.all(AllocatePositions(count: count), logger: logger).sorted()
     }
 
     public func allocateOne() async throws -> Int64 { try await allocate(1)[0] }
 
     /// Publishes the new head; call last, before commit.
     public func finish(head: Int64) async throws {
-        try await conn.query("UPDATE stream_head SET pos = GREATEST(pos, \(head))", logger: logger)
+        try await conn.run(PublishHead(head: head), logger: logger)
     }
 }
 
@@ -60,7 +55,7 @@ extension Database {
     }
 
     public func currentStreamHead() async throws -> Int64 {
-        for try await p in try await query("SELECT pos FROM stream_head").decode(Int64.self) { return p }
+        for try await p in try await client.execute(ReadHead(), logger: logger) { return p }
         return 0
     }
 }

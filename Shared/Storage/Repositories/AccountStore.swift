@@ -116,11 +116,7 @@ public struct AccountStore: Sendable {
 
     public func tokenOwner(_ token: String) async throws -> TokenOwner? {
         let hash = Self.hashToken(token)
-        let rows = try await db.query("""
-            SELECT t.user_id, t.device_id, u.is_admin FROM access_tokens t JOIN users u ON u.user_id = t.user_id
-            WHERE t.token_hash = \(hash) AND NOT u.deactivated
-            """)
-        for try await (u, d, a) in rows.decode((String, String, Bool).self) {
+        for try await (u, d, a) in try await db.client.execute(LookupToken(hash: hash), logger: db.logger) {
             return TokenOwner(userID: u, deviceID: d, isAdmin: a)
         }
         return nil

@@ -102,13 +102,11 @@ public struct EventStore: Sendable {
         try await db.transaction { conn in
             // Room locks in a fixed order, then the stream lock: no deadlocks across processes.
             let roomIDs = Array(Set(writes.map(\.roomID))).sorted()
-            try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(r, 0)) FROM unnest(\(roomIDs)::text[]) AS r ORDER BY r", logger: log)
+            _ = try await conn.all(LockRooms(rooms: roomIDs), logger: log)
             let sw = try await StreamWrite.begin(conn, logger: log)
 
             var lastPos: [String: Int64] = [:]
-            for try await (r, p) in try await conn.query("SELECT room_id, last_pos FROM rooms WHERE room_id = ANY(\(roomIDs))", logger: log).decode((String, Int64).self) {
-                lastPos[r] = p
-            }
+            for (r, p) in try await conn.all(RoomLastPositions(rooms: roomIDs), logger: log) { lastPos[r] = p }
             // A client transaction already committed (by another process, which this writer's
             // cache cannot know about) must not produce a second event: the write counts as
             // stale, and the writer answers with the stored event when it retries.
@@ -159,10 +157,7 @@ public struct EventStore: Sendable {
 
     private func insert(_ accepted: [(RoomWrite, [Int64])], conn: PostgresConnection) async throws {
         guard !accepted.isEmpty else { return }
-        var pos: [Int64] = [], ids: [String] = [], rooms: [String] = [], types: [String] = []
-        var isState: [Bool] = [], keys: [String] = [], senders: [String] = [], depths: [Int64] = []
-        var tss: [Int64] = [], rel: [String] = [], relType: [String] = [], txnDev: [String] = []
-        var txnIDs: [String] = [], jsons: [String] = []
+        var ev = EventColumns()
         var statePos: [Int64] = [], stateRoom: [String] = [], stateType: [String] = [], stateKey: [String] = [], stateID: [String] = []
         var memRoom: [String] = [], memUser: [String] = [], memShip: [String] = [], memID: [String] = [], memSender: [String] = [], memPos: [Int64] = []
         var redacts: [String] = [], redactionIDs: [String] = [], redactPos: [Int64] = []
@@ -179,12 +174,12 @@ public struct EventStore: Sendable {
             }
             for (ne, p) in zip(w.events, ps) {
                 let e = ne.event
-                pos.append(p); ids.append(e.eventID); rooms.append(w.roomID); types.append(e.type)
-                isState.append(e.stateKey != nil); keys.append(e.stateKey ?? ""); senders.append(e.sender)
-                depths.append(e.depth); tss.append(e.originServerTS)
+                ev.pos.append(p); ev.ids.append(e.eventID); ev.rooms.append(w.roomID); ev.types.append(e.type)
+                ev.isState.append(e.stateKey != nil); ev.keys.append(e.stateKey ?? ""); ev.senders.append(e.sender)
+                ev.depths.append(e.depth); ev.tss.append(e.originServerTS)
                 let relates = e.content["m.relates_to"]
-                rel.append(relates?["event_id"]?.stringValue ?? ""); relType.append(relates?["rel_type"]?.stringValue ?? "")
-                txnDev.append(ne.txn?.deviceID ?? ""); txnIDs.append(ne.txn?.txnID ?? ""); jsons.append(ne.json)
+                ev.rel.append(relates?["event_id"]?.stringValue ?? ""); ev.relType.append(relates?["rel_type"]?.stringValue ?? "")
+                ev.txnDev.append(ne.txn?.deviceID ?? ""); ev.txnIDs.append(ne.txn?.txnID ?? ""); ev.jsons.append(ne.json)
                 if ne.updatesState, let sk = e.stateKey {
                     statePos.append(p); stateRoom.append(w.roomID); stateType.append(e.type); stateKey.append(sk); stateID.append(e.eventID)
                     if e.type == "m.room.member", let m = e.membership {
@@ -204,34 +199,13 @@ public struct EventStore: Sendable {
                 }
             }
         }
-        try await conn.query("""
-            INSERT INTO events (stream_pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts,
-                                relates_to, rel_type, txn_device, txn_id, json)
-            SELECT p, i, r, t, CASE WHEN s THEN k END, snd, d, ts, NULLIF(rl, ''), NULLIF(rt, ''), NULLIF(td, ''), NULLIF(ti, ''), j
-            FROM unnest(\(pos)::int8[], \(ids)::text[], \(rooms)::text[], \(types)::text[], \(isState)::bool[], \(keys)::text[],
-                        \(senders)::text[], \(depths)::int8[], \(tss)::int8[], \(rel)::text[], \(relType)::text[],
-                        \(txnDev)::text[], \(txnIDs)::text[], \(jsons)::text[])
-                AS x(p, i, r, t, s, k, snd, d, ts, rl, rt, td, ti, j)
-            """, logger: log)
+        try await conn.run(InsertEvents(ev), logger: log)
         if !statePos.isEmpty {
-            // Several changes to one key in a batch: the last one wins.
-            try await conn.query("""
-                INSERT INTO current_state (room_id, type, state_key, event_id, stream_pos)
-                SELECT DISTINCT ON (r, t, k) r, t, k, i, p
-                FROM unnest(\(stateRoom)::text[], \(stateType)::text[], \(stateKey)::text[], \(stateID)::text[], \(statePos)::int8[]) AS x(r, t, k, i, p)
-                ORDER BY r, t, k, p DESC
-                ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = EXCLUDED.event_id, stream_pos = EXCLUDED.stream_pos
-                """, logger: log)
+            try await conn.run(UpsertCurrentState(rooms: stateRoom, types: stateType, keys: stateKey, ids: stateID, pos: statePos), logger: log)
         }
         if !memPos.isEmpty {
-            try await conn.query("""
-                INSERT INTO memberships (room_id, user_id, membership, event_id, sender, stream_pos)
-                SELECT DISTINCT ON (r, u) r, u, m, i, s, p
-                FROM unnest(\(memRoom)::text[], \(memUser)::text[], \(memShip)::text[], \(memID)::text[], \(memSender)::text[], \(memPos)::int8[]) AS x(r, u, m, i, s, p)
-                ORDER BY r, u, p DESC
-                ON CONFLICT (room_id, user_id) DO UPDATE SET membership = EXCLUDED.membership, event_id = EXCLUDED.event_id,
-                    sender = EXCLUDED.sender, stream_pos = EXCLUDED.stream_pos, forgotten = FALSE
-                """, logger: log)
+            try await conn.run(UpsertMemberships(rooms: memRoom, users: memUser, memberships: memShip, ids: memID,
+                                                 senders: memSender, pos: memPos), logger: log)
         }
         if !redacts.isEmpty {
             try await conn.query("""
@@ -241,19 +215,11 @@ public struct EventStore: Sendable {
                 """, logger: log)
         }
         if !txnUser.isEmpty {
-            try await conn.query("""
-                INSERT INTO event_txns (user_id, device_id, txn_id, event_id, created_ts)
-                SELECT u, d, t, e, \(nowMillis()) FROM unnest(\(txnUser)::text[], \(txnDevice)::text[], \(txnKey)::text[], \(txnEvent)::text[]) AS x(u, d, t, e)
-                ON CONFLICT DO NOTHING
-                """, logger: log)
+            try await conn.run(InsertEventTxns(users: txnUser, devices: txnDevice, txns: txnKey, events: txnEvent, now: nowMillis()), logger: log)
         }
         if !paPos.isEmpty {
-            try await conn.query("""
-                INSERT INTO event_push_actions (room_id, event_id, user_id, stream_pos, thread_id, highlight, actions_json)
-                SELECT * FROM unnest(\(paRoom)::text[], \(paEvent)::text[], \(paUser)::text[], \(paPos)::int8[],
-                                     \(paThread)::text[], \(paHighlight)::bool[], \(paActions)::text[])
-                ON CONFLICT DO NOTHING
-                """, logger: log)
+            try await conn.run(InsertPushActions(rooms: paRoom, events: paEvent, users: paUser, pos: paPos, threads: paThread,
+                                                 highlights: paHighlight, actions: paActions), logger: log)
         }
         // Extremities and last position per room.
         var exRoom: [String] = [], exID: [String] = [], lpRoom: [String] = [], lpPos: [Int64] = []
@@ -261,14 +227,9 @@ public struct EventStore: Sendable {
             for x in w.extremities { exRoom.append(w.roomID); exID.append(x) }
             if let last = ps.last { lpRoom.append(w.roomID); lpPos.append(last) }
         }
-        try await conn.query("DELETE FROM forward_extremities WHERE room_id = ANY(\(lpRoom))", logger: log)
-        try await conn.query("""
-            INSERT INTO forward_extremities (room_id, event_id)
-            SELECT * FROM unnest(\(exRoom)::text[], \(exID)::text[]) ON CONFLICT DO NOTHING
-            """, logger: log)
-        try await conn.query("""
-            UPDATE rooms SET last_pos = x.p FROM unnest(\(lpRoom)::text[], \(lpPos)::int8[]) AS x(r, p) WHERE rooms.room_id = x.r
-            """, logger: log)
+        try await conn.run(DeleteExtremities(rooms: lpRoom), logger: log)
+        try await conn.run(InsertExtremities(rooms: exRoom, events: exID), logger: log)
+        try await conn.run(UpdateRoomPositions(rooms: lpRoom, pos: lpPos), logger: log)
     }
 
     // MARK: reading
