@@ -60,17 +60,9 @@ else
 fi
 
 # --- Postgres and Redis ------------------------------------------------------
-svc_free_port PG_PORT
-svc_free_port REDIS_PORT
-svc_on_exit 'svc_pg_stop "$TMP/postgres"'
-svc_pg_start "$TMP/postgres" "$PG_PORT" trust myelin
+svc_start_test_services "$TMP"
 # The e2e servers get their own database so Swift tests cannot disturb them.
 svc_pg_ensure_db "$TMP/postgres" myelin_e2e myelin myelin
-svc_on_exit 'svc_redis_stop "$TMP/redis"'
-svc_redis_start "$TMP/redis" "$REDIS_PORT"
-
-export MYELIN_TEST_DATABASE_URL="postgres://myelin:myelin@127.0.0.1:$PG_PORT/myelin"
-export MYELIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 E2E_DATABASE_URL="postgres://myelin:myelin@127.0.0.1:$PG_PORT/myelin_e2e"
 
 FAILED=()

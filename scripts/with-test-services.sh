@@ -28,15 +28,7 @@ else
   svc_on_exit 'rm -rf "$TMP"'
 fi
 
-svc_free_port PG_PORT
-svc_free_port REDIS_PORT
-svc_on_exit 'svc_pg_stop "$TMP/postgres"'
-svc_pg_start "$TMP/postgres" "$PG_PORT" trust myelin
-svc_on_exit 'svc_redis_stop "$TMP/redis"'
-svc_redis_start "$TMP/redis" "$REDIS_PORT"
-
-export MYELIN_TEST_DATABASE_URL="postgres://myelin:myelin@127.0.0.1:$PG_PORT/myelin"
-export MYELIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+svc_start_test_services "$TMP"
 
 svc_log "running: $*"
 # Not exec: the cleanup trap must still run when the command ends.

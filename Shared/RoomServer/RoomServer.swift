@@ -74,7 +74,7 @@ public final class RoomServer: Sendable {
             guard let id = ev.json.createdRoomID(for: version) else { throw RoomServerError.invalid("cannot derive room ID") }
             roomID = id.rawValue
         } else {
-            roomID = "!\(OpaqueID.generate(length: 18)):\(core.serverName.rawValue)"
+            roomID = RoomID.generate(server: core.serverName).rawValue
         }
         let actor = await registry.newActor(roomID, core, version: version)
         do {

@@ -401,3 +401,19 @@ svc_redis_stop() {
   fi
   rm -f "$dir/redis.pid"
 }
+
+# svc_start_test_services TMP: a throw-away Postgres (role and database
+# `myelin`, trust auth) and Redis on free ports under TMP, stopped on exit.
+# Sets PG_PORT and REDIS_PORT and exports MYELIN_TEST_DATABASE_URL and
+# MYELIN_TEST_REDIS_URL, which the Swift tests read.
+svc_start_test_services() {
+  local tmp=$1
+  svc_free_port PG_PORT
+  svc_free_port REDIS_PORT
+  svc_on_exit "svc_pg_stop \"$tmp/postgres\""
+  svc_pg_start "$tmp/postgres" "$PG_PORT" trust myelin
+  svc_on_exit "svc_redis_stop \"$tmp/redis\""
+  svc_redis_start "$tmp/redis" "$REDIS_PORT"
+  export MYELIN_TEST_DATABASE_URL="postgres://myelin:myelin@127.0.0.1:$PG_PORT/myelin"
+  export MYELIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+}

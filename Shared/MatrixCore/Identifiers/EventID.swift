@@ -21,12 +21,8 @@ public struct EventID: Sendable, Hashable, LosslessStringConvertible {
     public var description: String { rawValue }
 
     public static func parse(_ string: String) throws(IdentifierError) -> EventID {
-        let (opaque, server) = try IdentifierParts.split(string, sigil: "$")
-        guard !opaque.isEmpty, IdentifierParts.isOpaqueLocalpart(opaque) else {
-            throw .invalidLocalpart(String(opaque))
-        }
-        let serverName = try server.map { (s: Substring) throws(IdentifierError) in try ServerName.parse(String(s)) }
-        return EventID(rawValue: string, opaque: String(opaque), server: serverName)
+        let (opaque, server) = try IdentifierParts.opaqueWithOptionalServer(string, sigil: "$")
+        return EventID(rawValue: string, opaque: opaque, server: server)
     }
 
     /// A new `$opaque:server` event ID for room versions 1 and 2, where IDs are not hashes.

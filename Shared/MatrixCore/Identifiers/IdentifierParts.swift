@@ -20,6 +20,14 @@ enum IdentifierParts {
         return (Substring(scalars[bodyStart..<colon]), Substring(scalars[scalars.index(after: colon)...]))
     }
 
+    /// Room and event IDs: an opaque part and, depending on the room version, a server.
+    static func opaqueWithOptionalServer(_ string: String, sigil: Character) throws(IdentifierError) -> (String, ServerName?) {
+        let (opaque, server) = try split(string, sigil: sigil)
+        guard !opaque.isEmpty, isOpaqueLocalpart(opaque) else { throw .invalidLocalpart(String(opaque)) }
+        let serverName = try server.map { (s: Substring) throws(IdentifierError) in try ServerName.parse(String(s)) }
+        return (String(opaque), serverName)
+    }
+
     /// Parses the domain part, which is required for this identifier.
     static func requiredServer(_ server: Substring?) throws(IdentifierError) -> ServerName {
         guard let server else { throw .missingServerName }

@@ -21,12 +21,8 @@ public struct RoomID: Sendable, Hashable, LosslessStringConvertible {
     public var description: String { rawValue }
 
     public static func parse(_ string: String) throws(IdentifierError) -> RoomID {
-        let (opaque, server) = try IdentifierParts.split(string, sigil: "!")
-        guard !opaque.isEmpty, IdentifierParts.isOpaqueLocalpart(opaque) else {
-            throw .invalidLocalpart(String(opaque))
-        }
-        let serverName = try server.map { (s: Substring) throws(IdentifierError) in try ServerName.parse(String(s)) }
-        return RoomID(rawValue: string, opaque: String(opaque), server: serverName)
+        let (opaque, server) = try IdentifierParts.opaqueWithOptionalServer(string, sigil: "!")
+        return RoomID(rawValue: string, opaque: opaque, server: server)
     }
 
     /// A new `!opaque:server` room ID, for room versions before 12.
