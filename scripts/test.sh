@@ -75,7 +75,7 @@ else
   swift build
   svc_log "swift test"
   # A hung test must not eat the whole CI budget.
-  if ! timeout --kill-after=30 2400 swift test; then
+  if ! timeout --kill-after=30 2400 swift test 2>&1 | tee "$TMP/logs/swift-test.out"; then
     FAILED+=("swift test")
   fi
 fi
@@ -171,7 +171,7 @@ else
   if ! env MYELIN_E2E_BASEURL="$BASEURL1" MYELIN_E2E_BASEURL2="$BASEURL2" \
     MYELIN_E2E_SERVER_NAME="$SERVER_NAME" MYELIN_E2E_SHARED_SECRET="$SHARED_SECRET" \
     MYELIN_E2E_MAX_BODY_BYTES="$MAX_BODY_BYTES" \
-    timeout --kill-after=10 600 .venv/bin/python -m pytest Tests/e2e "$@"; then
+    timeout --kill-after=10 600 .venv/bin/python -m pytest Tests/e2e "$@" 2>&1 | tee "$TMP/logs/pytest.out"; then
     FAILED+=("e2e")
   fi
 
@@ -179,6 +179,27 @@ else
     kill -0 "${pid_name%%:*}" 2>/dev/null || { svc_warn "${pid_name#*:} died during the e2e run"; FAILED+=("${pid_name#*:} crashed"); }
   done
 fi
+
+# One closing line over both runners: Swift Testing's count and pytest's.
+summarise_counts() {
+  local swift_out="$TMP/logs/swift-test.out" py_out="$TMP/logs/pytest.out" passed=0 failed=0 n
+  if [[ -f "$swift_out" ]]; then
+    n=$(grep -oE 'Test run with [0-9]+ tests?' "$swift_out" | tail -1 | grep -oE '[0-9]+' || true)
+    if grep -qE '✘ Test run with' "$swift_out"; then
+      failed=$((failed + $(grep -cE '^✘ Test .* failed' "$swift_out" || true)))
+    else
+      passed=$((passed + ${n:-0}))
+    fi
+  fi
+  if [[ -f "$py_out" ]]; then
+    n=$(grep -oE '[0-9]+ passed' "$py_out" | tail -1 | grep -oE '[0-9]+' || true); passed=$((passed + ${n:-0}))
+    n=$(grep -oE '[0-9]+ failed' "$py_out" | tail -1 | grep -oE '[0-9]+' || true); failed=$((failed + ${n:-0}))
+    n=$(grep -oE '[0-9]+ errors?' "$py_out" | tail -1 | grep -oE '[0-9]+' || true); failed=$((failed + ${n:-0}))
+  fi
+  printf 'tests: %d passed, %d failed\n' "$passed" "$failed"
+}
+
+if [[ "$COLLECT_ONLY" != 1 ]]; then summarise_counts; fi
 
 if [[ ${#FAILED[@]} -gt 0 ]]; then
   printf '\nFAILED: %s\n' "${FAILED[*]}" >&2

@@ -87,23 +87,40 @@ public final class RoomServer: Sendable {
     }
 }
 
-/// One actor per active room in this process.
+/// One actor per active room in this process. Rooms idle for a while are forgotten so
+/// memory follows the active rooms, not every room ever written; a forgotten room's next
+/// write reloads its state (the stale check keeps a still-running old actor harmless).
 actor RoomRegistry {
-    private var actors: [String: RoomActor] = [:]
+    private var actors: [String: (actor: RoomActor, used: ContinuousClock.Instant)] = [:]
+    private var lastSweep = ContinuousClock.now
+    static let idleLimit = Duration.seconds(600)
 
     func actor(_ roomID: String, _ core: RoomServerCore) -> RoomActor {
-        if let a = actors[roomID] { return a }
+        let now = ContinuousClock.now
+        sweep(now)
+        if let entry = actors[roomID] {
+            actors[roomID] = (entry.actor, now)
+            return entry.actor
+        }
         let a = RoomActor(roomID: roomID, server: core)
-        actors[roomID] = a
+        actors[roomID] = (a, now)
         return a
     }
 
     func newActor(_ roomID: String, _ core: RoomServerCore, version: RoomVersion) async -> RoomActor {
         let a = RoomActor(roomID: roomID, server: core)
         await a.seedNew(version: version)
-        actors[roomID] = a
+        actors[roomID] = (a, ContinuousClock.now)
         return a
     }
 
     func drop(_ roomID: String) { actors[roomID] = nil }
+
+    var count: Int { actors.count }
+
+    private func sweep(_ now: ContinuousClock.Instant) {
+        guard now - lastSweep > .seconds(60) else { return }
+        lastSweep = now
+        actors = actors.filter { now - $0.value.used < Self.idleLimit }
+    }
 }
