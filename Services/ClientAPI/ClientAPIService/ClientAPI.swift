@@ -80,6 +80,10 @@ public final class ClientAPI: Sendable {
         t.merge(roomUpgradeRoutes())
         t.merge(reportRoutes())
         t.merge(toDeviceRoutes())
+        t.merge(roomSummaryRoutes())
+        t.merge(threadRoutes())
+        t.merge(timestampRoutes())
+        t.merge(tagRoutes())
         t.merge(ServiceRunner.healthRoutes(ready: { [db, notifier] in
             guard await !notifier.draining else { return false }
             return (try? await db.currentStreamHead()) != nil

@@ -13,6 +13,20 @@ public struct PublicRoomEntry: Sendable, Hashable {
     public let historyVisibility: String?
     public let guestAccess: String?
     public let roomType: String?
+
+    public init(roomID: String, joinedMembers: Int64, name: String?, topic: String?, canonicalAlias: String?,
+                avatarURL: String?, joinRule: String?, historyVisibility: String?, guestAccess: String?, roomType: String?) {
+        self.roomID = roomID
+        self.joinedMembers = joinedMembers
+        self.name = name
+        self.topic = topic
+        self.canonicalAlias = canonicalAlias
+        self.avatarURL = avatarURL
+        self.joinRule = joinRule
+        self.historyVisibility = historyVisibility
+        self.guestAccess = guestAccess
+        self.roomType = roomType
+    }
 }
 
 /// A position in the directory's order (most joined members first, then room ID byte-wise), and

@@ -99,7 +99,7 @@ extension ClientAPI {
         return .object(out)
     }
 
-    private static func chunkEntry(_ r: PublicRoomEntry) -> JSON {
+    static func chunkEntry(_ r: PublicRoomEntry) -> JSON {
         var o: [String: JSON] = [
             "room_id": .string(r.roomID),
             "num_joined_members": .int(r.joinedMembers),
