@@ -84,6 +84,8 @@ public final class ClientAPI: Sendable {
         t.merge(threadRoutes())
         t.merge(timestampRoutes())
         t.merge(tagRoutes())
+        t.merge(presenceRoutes())
+        t.merge(searchRoutes())
         t.merge(ServiceRunner.healthRoutes(ready: { [db, notifier] in
             guard await !notifier.draining else { return false }
             return (try? await db.currentStreamHead()) != nil

@@ -17,6 +17,7 @@ extension ClientAPI {
         let fullState = req.queryBool("full_state") ?? false
         let timeout = min(max(try req.queryInt("timeout") ?? 0, 0), 120_000)
         let filter = try await syncFilter(req.queryValue("filter"), userID: user.userID)
+        try await touchPresence(user.userID, setPresence: req.queryValue("set_presence"))
         let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
         while true {
             let head = try await db.currentStreamHead()
@@ -115,6 +116,7 @@ struct SyncBuilder {
             }
         }
         let otk = try await api.userData.oneTimeKeyCounts(user.userID, user.deviceID)
+        let presence = try await PresenceStore(db: api.db).changes(for: user.userID, since: from, upTo: upTo)
 
         let body: JSON = [
             "next_batch": .string(StreamToken.make(upTo)),
@@ -126,9 +128,13 @@ struct SyncBuilder {
             "device_lists": ["changed": JSON(deviceChanged), "left": []],
             "device_one_time_keys_count": .object(otk.mapValues { .int($0) }),
             "device_unused_fallback_key_types": [],
-            "presence": ["events": []],
+            "presence": ["events": .array(presence.map { p in
+                ["type": "m.presence", "sender": .string(p.userID), "content": ClientAPI.presenceContent(p)]
+            })],
         ]
         let isEmpty = join.isEmpty && invite.isEmpty && leave.isEmpty && knock.isEmpty && global.isEmpty && toDevice.isEmpty && deviceChanged.isEmpty
+            // A syncing client refreshes its own presence; that alone is no news to it.
+            && presence.allSatisfy { $0.userID == user.userID }
         return (body, isEmpty)
     }
 
