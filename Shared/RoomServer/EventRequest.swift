@@ -40,6 +40,8 @@ public struct EventResult: Sendable {
 public struct CommittedEvent: Sendable {
     public let event: Event
     public let streamPos: Int64
+    /// Who was notified, for push delivery.
+    public let pushActions: [PushActionRow]
 }
 
 /// Room state as the actor holds it, for preconditions.

@@ -166,7 +166,7 @@ actor RoomActor {
                     let r = EventResult(event: ne.event, streamPos: pos)
                     results[i] = .success(r)
                     if let t = ne.txn { recentTxns[Self.txnKey(t)] = r }
-                    committed.append(CommittedEvent(event: ne.event, streamPos: pos))
+                    committed.append(CommittedEvent(event: ne.event, streamPos: pos, pushActions: ne.pushActions))
                 }
                 for (dup, first) in duplicates { results[dup] = results[first] }
                 server.onCommit(committed)

@@ -40,6 +40,7 @@ public final class ClientAPI: Sendable {
         let notifier = self.notifier
         let pushEvaluator = PushEvaluator(store: PushRuleStore(db: db), serverName: sn)
         let events = self.events
+        let pushDelivery = PushDelivery(db: db, logger: logger)
         self.roomServer = RoomServer(
             store: events, serverName: sn, signingKey: signingKey, logger: logger,
             onCommit: { committed in
@@ -50,6 +51,7 @@ public final class ClientAPI: Sendable {
                     Task { await notifier.notify(notice) }
                     publisher.publishEvent(c)
                 }
+                pushDelivery.deliver(committed)
             },
             pushActions: { event, room in try await pushEvaluator.actions(for: event, in: room) })
     }
@@ -86,6 +88,10 @@ public final class ClientAPI: Sendable {
         t.merge(tagRoutes())
         t.merge(presenceRoutes())
         t.merge(searchRoutes())
+        t.merge(pusherRoutes())
+        t.merge(keyRoutes())
+        t.merge(crossSigningRoutes())
+        t.merge(keyBackupRoutes())
         t.merge(ServiceRunner.healthRoutes(ready: { [db, notifier] in
             guard await !notifier.draining else { return false }
             return (try? await db.currentStreamHead()) != nil

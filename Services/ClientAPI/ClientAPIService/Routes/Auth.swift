@@ -40,8 +40,9 @@ extension ClientAPI {
         return t
     }
 
+    /// Everyone sharing a room with the user tracks their devices, so all of them wake.
     func announceDeviceChange(_ userID: String, _ pos: Int64) {
-        announce(StreamNotice(pos: pos, users: [userID]))
+        Task { await announceKeyChange(userID, pos) }
     }
 
     private func login(_ req: MatrixRequest) async throws -> MatrixResponse {

@@ -108,13 +108,9 @@ struct SyncBuilder {
         if since == nil { global = global.filter { $0["type"] != "m.push_rules" } + [try await api.pushRulesAccountDataEvent(user.userID)] }
         let toDevice = try await api.userData.toDevice(user.userID, user.deviceID, since: from, upTo: upTo, limit: 1000)
         if let since { try await api.userData.ackToDevice(user.userID, user.deviceID, upTo: since) }
-        var deviceChanged: [String] = []
-        if since != nil {
-            for u in try await api.userData.deviceListChanges(since: from, upTo: upTo) {
-                if u == user.userID { deviceChanged.append(u); continue }
-                if try await api.rooms.shareRoom(u, user.userID) { deviceChanged.append(u) }
-            }
-        }
+        var deviceChanged: [String] = [], deviceLeft: [String] = []
+        if since != nil { (deviceChanged, deviceLeft) = try await api.deviceListDelta(user.userID, since: from, upTo: upTo) }
+        let fallbackTypes = try await api.keyStore.unusedFallbackKeyTypes(user.userID, user.deviceID)
         let otk = try await api.userData.oneTimeKeyCounts(user.userID, user.deviceID)
         let presence = try await PresenceStore(db: api.db).changes(for: user.userID, since: from, upTo: upTo)
 
@@ -125,9 +121,9 @@ struct SyncBuilder {
             "to_device": ["events": .array(toDevice.map { (_, sender, type, content) in
                 ["sender": .string(sender), "type": .string(type), "content": (try? JSON.parse(content)) ?? [:]]
             })],
-            "device_lists": ["changed": JSON(deviceChanged), "left": []],
+            "device_lists": ["changed": JSON(deviceChanged), "left": JSON(deviceLeft)],
             "device_one_time_keys_count": .object(otk.mapValues { .int($0) }),
-            "device_unused_fallback_key_types": [],
+            "device_unused_fallback_key_types": JSON(fallbackTypes),
             "presence": ["events": .array(presence.map { p in
                 ["type": "m.presence", "sender": .string(p.userID), "content": ClientAPI.presenceContent(p)]
             })],
@@ -135,6 +131,7 @@ struct SyncBuilder {
         let isEmpty = join.isEmpty && invite.isEmpty && leave.isEmpty && knock.isEmpty && global.isEmpty && toDevice.isEmpty && deviceChanged.isEmpty
             // A syncing client refreshes its own presence; that alone is no news to it.
             && presence.allSatisfy { $0.userID == user.userID }
+            && deviceLeft.isEmpty
         return (body, isEmpty)
     }
 

@@ -1,0 +1,148 @@
+import MatrixCore
+import ServiceKit
+import Storage
+
+/// Device keys: upload, query, claim and changes (spec "End-to-end encryption", key management).
+extension ClientAPI {
+    func keyRoutes() -> RouteTable {
+        var t = RouteTable()
+        t.post("/_matrix/client/v3/keys/upload") { [self] req in try await uploadKeys(req) }
+        t.post("/_matrix/client/v3/keys/query") { [self] req in try await queryKeys(req) }
+        t.post("/_matrix/client/v3/keys/claim") { [self] req in try await claimKeys(req) }
+        t.get("/_matrix/client/v3/keys/changes") { [self] req in
+            guard let from = try StreamToken.parse(req.queryValue("from")) else { throw MatrixError.missingParam("from is required") }
+            let head = try await db.currentStreamHead()
+            let to = try StreamToken.parse(req.queryValue("to")).map { min($0, head) } ?? head
+            let delta = try await deviceListDelta(req.user.userID, since: from, upTo: to)
+            return .json(["changed": JSON(delta.changed), "left": JSON(delta.left)])
+        }
+        return t
+    }
+
+    private func uploadKeys(_ req: MatrixRequest) async throws -> MatrixResponse {
+        let body = try req.jsonBody()
+        let user = req.user
+        var deviceKeys: String?
+        if let dk = try body.object("device_keys") {
+            deviceKeys = try validatedDeviceKeys(dk, userID: user.userID, deviceID: user.deviceID)
+        }
+        let oneTime = try uploadedKeys(body.object("one_time_keys") ?? [:], field: "one_time_keys")
+        let fallback = try uploadedKeys(body.object("fallback_keys") ?? body.object("org.matrix.msc2732.fallback_keys") ?? [:],
+                                        field: "fallback_keys")
+        let pos: Int64?
+        do {
+            pos = try await keyStore.upload(userID: user.userID, deviceID: user.deviceID, deviceKeys: deviceKeys,
+                                            oneTimeKeys: oneTime, fallbackKeys: fallback)
+        } catch KeyStoreError.oneTimeKeyConflict(let id) {
+            throw MatrixError.invalidParam("One-time key \(id) already exists with different content")
+        }
+        if let pos { await announceKeyChange(user.userID, pos) }
+        var counts = try await userData.oneTimeKeyCounts(user.userID, user.deviceID)
+        // Clients decide when to top up from this count, so it is present even at zero.
+        if counts["signed_curve25519"] == nil { counts["signed_curve25519"] = 0 }
+        return .json(["one_time_key_counts": .object(counts.mapValues { .int($0) })])
+    }
+
+    /// Device keys must belong to the uploading device and carry its own signature.
+    private func validatedDeviceKeys(_ dk: [String: JSON], userID: String, deviceID: String) throws -> String {
+        guard try dk.string("user_id") == userID, try dk.string("device_id") == deviceID else {
+            throw MatrixError.invalidParam("device_keys must name the uploading user and device")
+        }
+        guard try dk.stringArray("algorithms") != nil, let keys = try dk.object("keys") else {
+            throw MatrixError.badJSON("device_keys needs algorithms and keys")
+        }
+        let keyID = "ed25519:\(deviceID)"
+        guard let b64 = keys[keyID]?.stringValue, let verifyKey = VerifyKey(keyID: keyID, base64: b64) else {
+            throw MatrixError.invalidParam("device_keys has no valid \(keyID) key")
+        }
+        var object = dk
+        object["unsigned"] = nil
+        let json = JSON.object(object)
+        guard json.hasValidSignature(of: userID, with: verifyKey) else {
+            throw MatrixError(.badRequest, "M_INVALID_SIGNATURE", "device_keys are not signed by the device's own key")
+        }
+        return json.canonicalString
+    }
+
+    /// `{"<algorithm>:<id>": key}` as stored rows.
+    private func uploadedKeys(_ keys: [String: JSON], field: String) throws -> [UploadedKey] {
+        try keys.sorted { $0.key < $1.key }.map { id, value in
+            guard let colon = id.firstIndex(of: ":"), colon != id.startIndex else {
+                throw MatrixError.invalidParam("\(field) key IDs look like <algorithm>:<id>")
+            }
+            guard value.objectValue != nil || value.stringValue != nil else { throw MatrixError.badJSON("\(field).\(id) must be an object") }
+            return UploadedKey(algorithm: String(id[..<colon]), keyID: id, json: value.canonicalString)
+        }
+    }
+
+    private func queryKeys(_ req: MatrixRequest) async throws -> MatrixResponse {
+        let body = try req.jsonBody()
+        guard let wanted = try body.object("device_keys") else { throw MatrixError.badJSON("device_keys is required") }
+        let viewer = req.user.userID
+        var devices: [String: JSON] = [:], failures: [String: JSON] = [:]
+        var master: [String: JSON] = [:], selfSigning: [String: JSON] = [:], userSigning: [String: JSON] = [:]
+        for (userID, ids) in wanted {
+            guard let uid = UserID(userID) else { throw MatrixError.invalidParam("Invalid user ID \(userID)") }
+            guard let ids = ids.arrayValue else { throw MatrixError.badJSON("device_keys.\(userID) must be a list") }
+            guard uid.server.rawValue == serverName.rawValue else {
+                // Remote keys come over federation, which this service does not do yet.
+                failures[uid.server.rawValue] = ["status": 503, "message": "Federation is not available"]
+                continue
+            }
+            guard try await accounts.userExists(userID) else { continue }
+            let signatures = try await keyStore.signatures(on: userID, viewer: viewer)
+            var mine: [String: JSON] = [:]
+            for d in try await keyStore.deviceKeys(of: userID, deviceIDs: ids.compactMap(\.stringValue)) {
+                guard var keys = try? JSON.parse(d.json) else { continue }
+                keys = Self.merging(signatures.filter { $0.targetKey == d.deviceID }, into: keys)
+                keys["unsigned"] = d.displayName.map { ["device_display_name": .string($0)] } ?? [:]
+                mine[d.deviceID] = keys
+            }
+            devices[userID] = .object(mine)
+            for (type, key) in try await keyStore.crossSigningKeys(userID) {
+                guard let parsed = try? JSON.parse(key.json) else { continue }
+                let merged = Self.merging(signatures.filter { $0.targetKey == key.publicKey }, into: parsed)
+                switch type {
+                case "master": master[userID] = merged
+                case "self_signing": selfSigning[userID] = merged
+                case "user_signing" where userID == viewer: userSigning[userID] = merged
+                default: break
+                }
+            }
+        }
+        return .json(["device_keys": .object(devices), "failures": .object(failures), "master_keys": .object(master),
+                      "self_signing_keys": .object(selfSigning), "user_signing_keys": .object(userSigning)])
+    }
+
+    /// A key with separately uploaded signatures added to its own.
+    static func merging(_ signatures: [KeySignature], into key: JSON) -> JSON {
+        var out = key
+        for s in signatures {
+            if let signed = try? out.addingSignature(s.signature, keyID: s.signerKeyID, entity: s.signerUser) { out = signed }
+        }
+        return out
+    }
+
+    private func claimKeys(_ req: MatrixRequest) async throws -> MatrixResponse {
+        let body = try req.jsonBody()
+        guard let wanted = try body.object("one_time_keys") else { throw MatrixError.badJSON("one_time_keys is required") }
+        var claimed: [String: JSON] = [:], failures: [String: JSON] = [:]
+        for (userID, devices) in wanted {
+            guard let uid = UserID(userID) else { throw MatrixError.invalidParam("Invalid user ID \(userID)") }
+            guard let devices = devices.objectValue else { throw MatrixError.badJSON("one_time_keys.\(userID) must be an object") }
+            guard uid.server.rawValue == serverName.rawValue else {
+                failures[uid.server.rawValue] = ["status": 503, "message": "Federation is not available"]
+                continue
+            }
+            var byDevice: [String: JSON] = [:]
+            for (deviceID, algorithm) in devices {
+                guard let algorithm = algorithm.stringValue else { throw MatrixError.badJSON("the algorithm must be a string") }
+                guard let key = try await keyStore.claim(userID, deviceID, algorithm: algorithm),
+                      let value = try? JSON.parse(key.json) else { continue }
+                byDevice[deviceID] = [key.keyID: value]
+            }
+            if !byDevice.isEmpty { claimed[userID] = .object(byDevice) }
+        }
+        return .json(["one_time_keys": .object(claimed), "failures": .object(failures)])
+    }
+}
