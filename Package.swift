@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CHiredis", path: "Shared/CHiredis", pkgConfig: "hiredis",
@@ -41,6 +43,7 @@ let package = Package(
         ], path: "Shared/Storage", resources: [.copy("Migrations")]),
         .target(name: "RoomServer", dependencies: [
             "MatrixCore", "Storage", "Bus",
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/RoomServer"),
         .target(name: "ServiceKit", dependencies: [
@@ -48,6 +51,8 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], path: "Shared/ServiceKit"),
         .target(name: "ClientAPIService", dependencies: [
             "MatrixCore", "Storage", "Bus", "RoomServer", "ServiceKit",

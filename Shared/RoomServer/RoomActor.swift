@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import MatrixCore
 import Storage
 
@@ -169,6 +170,8 @@ actor RoomActor {
                     committed.append(CommittedEvent(event: ne.event, streamPos: pos, pushActions: ne.pushActions))
                 }
                 for (dup, first) in duplicates { results[dup] = results[first] }
+                Counter(label: "myelin_events_persisted_total").increment(by: committed.count)
+                Recorder(label: "myelin_room_batch_size").record(committed.count)
                 server.onCommit(committed)
                 return (built.map(\.1), results.map { $0! })
             }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MatrixCore
+import Metrics
 import NIOCore
 import Storage
 
@@ -49,14 +50,28 @@ public struct MatrixResponder: HTTPResponder {
         if request.method == .options {
             return Self.build(MatrixResponse.empty)
         }
+        let start = ContinuousClock.now
+        let response: MatrixResponse
         do {
-            return Self.build(try await handle(request, context: context, path: path))
+            response = try await handle(request, context: context, path: path)
         } catch let e as MatrixError {
-            return Self.build(.json(e.body, status: e.status))
+            response = .json(e.body, status: e.status)
         } catch {
             logger.error("unhandled error on \(request.method) \(path): \(String(reflecting: error))")
-            return Self.build(.json(MatrixError.unknown("Internal server error").body, status: .internalServerError))
+            response = .json(MatrixError.unknown("Internal server error").body, status: .internalServerError)
         }
+        Self.record(request.method, response.status, since: start)
+        return Self.build(response)
+    }
+
+    /// Request counts by method and status class, and latency; paths are left out so the
+    /// number of series stays bounded whatever clients send.
+    static func record(_ method: HTTPRequest.Method, _ status: HTTPResponse.Status, since start: ContinuousClock.Instant) {
+        let dims = [("method", method.rawValue), ("status", "\(status.code / 100)xx")]
+        Counter(label: "myelin_http_requests_total", dimensions: dims).increment()
+        let elapsed = ContinuousClock.now - start
+        let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        Metrics.Timer(label: "myelin_http_request_duration_seconds", dimensions: dims).recordNanoseconds(nanos)
     }
 
     private func handle(_ request: Request, context: MatrixContext, path: String) async throws -> MatrixResponse {

@@ -11,6 +11,7 @@ public enum ServiceRunner {
         beforeStart: (@Sendable () async throws -> Void)? = nil, onReady: (@Sendable (Int) async -> Void)? = nil,
         onDrain: (@Sendable () async -> Void)? = nil
     ) async throws {
+        MetricsSetup.bootstrap()
         var app = Application(
             responder: responder,
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: "Myelin"),
@@ -35,6 +36,9 @@ public enum ServiceRunner {
     public static func healthRoutes(ready: @escaping @Sendable () async -> Bool) -> RouteTable {
         var t = RouteTable()
         t.get("/health", access: .open) { _ in .json(["status": "ok"]) }
+        t.get("/metrics", access: .open) { _ in
+            .init(bytes: MetricsSetup.render(), contentType: "text/plain; version=0.0.4")
+        }
         t.get("/ready", access: .open) { _ in
             await ready() ? .json(["status": "ready"]) : .json(MatrixError(.serviceUnavailable, "M_UNKNOWN", "not ready").body, status: .serviceUnavailable)
         }
