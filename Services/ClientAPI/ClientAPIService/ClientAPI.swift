@@ -18,6 +18,7 @@ public final class ClientAPI: Sendable {
     public let limiter: RateLimiter
     public let logger: Logger
     public let serverName: ServerName
+    public let signingKey: SigningKey
     let publisher: BusBridge
     // Set once in init; the room server calls back into this object after commits.
     nonisolated(unsafe) private(set) var roomServer: RoomServer!
@@ -36,6 +37,7 @@ public final class ClientAPI: Sendable {
         self.limiter = RateLimiter(perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst)
         self.logger = logger
         self.serverName = sn
+        self.signingKey = signingKey
         self.publisher = publisher
         let notifier = self.notifier
         let pushEvaluator = PushEvaluator(store: PushRuleStore(db: db), serverName: sn)
@@ -89,6 +91,7 @@ public final class ClientAPI: Sendable {
         t.merge(presenceRoutes())
         t.merge(searchRoutes())
         t.merge(pusherRoutes())
+        t.merge(serverKeyRoutes())
         t.merge(keyRoutes())
         t.merge(crossSigningRoutes())
         t.merge(keyBackupRoutes())
