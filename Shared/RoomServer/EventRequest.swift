@@ -58,5 +58,7 @@ public enum RoomServerError: Error, Sendable {
     case unknownRoom
     case forbidden(String)
     case invalid(String)
+    /// Over the spec's 64 KiB per event, or a field over 255 bytes.
+    case tooLarge(String)
     case conflict
 }

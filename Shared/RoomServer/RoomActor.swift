@@ -194,6 +194,9 @@ actor RoomActor {
     private func build(_ req: EventRequest, on snap: inout Snapshot) throws -> NewEvent {
         let state = RoomState(roomID: roomID, version: snap.version, state: snap.state)
         try req.precondition?(state)
+        guard req.type.utf8.count <= 255, (req.stateKey?.utf8.count ?? 0) <= 255 else {
+            throw RoomServerError.tooLarge("event type and state key are limited to 255 bytes")
+        }
         let v = snap.version
         let isCreate = req.type == "m.room.create" && req.stateKey == ""
 
@@ -233,6 +236,9 @@ actor RoomActor {
         } catch {
             throw RoomServerError.invalid("event is not valid for room version \(v.id): \(error)")
         }
+        let encoded = event.json.canonicalString
+        // The spec's limit on a whole PDU, checked on what will actually be stored and sent.
+        guard encoded.utf8.count <= 65_536 else { throw RoomServerError.tooLarge("event is larger than 65536 bytes") }
         var authEvents: StateMap = [:]
         for k in keys { if let e = snap.state[k] { authEvents[k] = e } }
         // v12 leaves the create event out of auth_events, but the rules still read it.
@@ -247,7 +253,7 @@ actor RoomActor {
         snap.extremities = [event.eventID]
         snap.extremityHashes = [event.eventID: event.json["hashes"] ?? [:]]
         snap.depth += 1
-        return NewEvent(event: event, json: event.json.canonicalString, updatesState: event.isState,
+        return NewEvent(event: event, json: encoded, updatesState: event.isState,
                         txn: req.txn, pushActions: [])
     }
 }

@@ -13,6 +13,7 @@ extension ClientAPI {
             case .unknownRoom: throw MatrixError.notFound("Unknown room")
             case .forbidden(let m): throw MatrixError.forbidden(m)
             case .invalid(let m): throw MatrixError.badJSON(m)
+            case .tooLarge(let m): throw MatrixError.tooLarge(m)
             case .conflict: throw MatrixError.unknown("The room changed concurrently; try again")
             }
         }
