@@ -19,6 +19,11 @@ extension ClientAPI {
             if try await accounts.userExists(userID) { throw MatrixError(.badRequest, "M_USER_IN_USE", "User ID already taken") }
             return .json(["available": true])
         }
+        t.get("/_matrix/client/v1/register/m.login.registration_token/validity", access: .open, rateLimited: true) { [self] req in
+            guard let token = req.queryValue("token") else { throw MatrixError.missingParam("token is required") }
+            guard config.enableRegistration else { throw MatrixError.forbidden("Registration is disabled") }
+            return .json(["valid": .bool(config.registrationToken != nil && token == config.registrationToken)])
+        }
         t.get("/_matrix/client/v3/account/whoami") { req in
             .json(["user_id": .string(req.user.userID), "device_id": .string(req.user.deviceID), "is_guest": false])
         }
