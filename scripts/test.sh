@@ -178,6 +178,17 @@ else
   for pid_name in "$PID1:myelin serve --all" "$PID2:myelin-client-api"; do
     kill -0 "${pid_name%%:*}" 2>/dev/null || { svc_warn "${pid_name#*:} died during the e2e run"; FAILED+=("${pid_name#*:} crashed"); }
   done
+
+  # Graceful shutdown: SIGTERM mid long-poll answers the poll at once and exits 0.
+  svc_log "checking that myelin-client-api drains on SIGTERM"
+  if .venv/bin/python Tests/e2e/drain_check.py "$BASEURL2" "$PID2"; then
+    status=0
+    wait "$PID2" || status=$?
+    [[ "$status" == 0 ]] || { svc_warn "myelin-client-api exited with $status after SIGTERM"; FAILED+=("drain exit status"); }
+  else
+    FAILED+=("drain")
+  fi
+  PID2=""
 fi
 
 # One closing line over both runners: Swift Testing's count and pytest's.
