@@ -75,6 +75,7 @@ public final class ClientAPI: Sendable {
         t.merge(membershipRoutes())
         t.merge(messageRoutes())
         t.merge(syncRoutes())
+        t.merge(slidingSyncRoutes())
         t.merge(ephemeralRoutes())
         t.merge(accountDataRoutes())
         t.merge(pushRuleRoutes())

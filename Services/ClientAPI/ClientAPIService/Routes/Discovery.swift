@@ -16,7 +16,8 @@ extension ClientAPI {
         t.get("/_matrix/client/versions", access: .optionalUser) { _ in
             .json([
                 "versions": JSON((1...11).map { "v1.\($0)" } + ["r0.6.1"]),
-                "unstable_features": [:],
+                // Element X refuses servers without simplified sliding sync.
+                "unstable_features": ["org.matrix.simplified_msc3575": true],
             ])
         }
         t.get("/_matrix/client/v3/capabilities") { _ in

@@ -1,0 +1,65 @@
+import Foundation
+import MatrixCore
+import ServiceKit
+import Storage
+
+/// Simplified sliding sync (MSC4186) in the unstable shape Element X sends: `pos`, `timeout`
+/// and `set_presence` in the query, everything else in the body.
+extension ClientAPI {
+    /// Connections unused for longer start over (the client gets M_UNKNOWN_POS).
+    static let slidingSyncExpiryMs: Int64 = 30 * 24 * 3600 * 1000
+
+    func slidingSyncRoutes() -> RouteTable {
+        var t = RouteTable()
+        t.post("/_matrix/client/unstable/org.matrix.simplified_msc3575/sync") { [self] req in try await slidingSync(req) }
+        return t
+    }
+
+    private func slidingSync(_ req: MatrixRequest) async throws -> MatrixResponse {
+        let user = req.user
+        let request = try SlidingSyncRequest(try req.jsonBody())
+        let timeout = min(max(try req.queryInt("timeout") ?? 0, 0), 120_000)
+        let store = SlidingSyncStore(db: db)
+
+        let position: SlidingSyncPosition
+        let from: Int64?
+        if let raw = req.queryValue("pos") {
+            let pos = try SlidingSyncPos.parse(raw)
+            // Positions belong to one user, device and conn_id.
+            guard let p = try await store.resume(userID: user.userID, deviceID: user.deviceID, connID: request.connID,
+                                                 connKey: pos.connKey, seq: pos.seq, expiryMs: Self.slidingSyncExpiryMs) else {
+                throw SlidingSyncPos.unknown()
+            }
+            position = p
+            from = pos.stream
+        } else {
+            position = try await store.open(userID: user.userID, deviceID: user.deviceID, connID: request.connID)
+            from = nil
+        }
+        let sent = try await store.rooms(connKey: position.connKey, asOf: position.seq)
+
+        let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
+        while true {
+            let head = max(try await db.currentStreamHead(), from ?? 0)
+            let built = try await buildSlidingSync(request, user: user, from: from, upTo: head, sent: sent,
+                                                   previousCounts: position.listCounts)
+            let remaining = Int(deadline.timeIntervalSinceNow * 1000)
+            let draining = await notifier.draining
+            if from == nil || built.hasNews || remaining <= 0 || Task.isCancelled || draining {
+                var seq = position.seq
+                // Nothing the connection must remember: the same position carries on.
+                if !built.records.isEmpty || built.listCounts != position.listCounts || from == nil {
+                    guard let next = try await store.commit(connKey: position.connKey, parent: position.seq, rooms: built.records,
+                                                            listCounts: built.listCounts) else {
+                        throw SlidingSyncPos.unknown()
+                    }
+                    seq = next
+                }
+                var body = built.body
+                body["pos"] = .string(SlidingSyncPos(connKey: position.connKey, seq: seq, stream: head).token)
+                return .json(.object(body))
+            }
+            _ = await notifier.wait(user: user.userID, rooms: built.watchRooms, after: head, timeoutMs: remaining)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import MatrixCore
+import ServiceKit
+import Storage
+
+/// Event types that count as activity for the room list's recency order (MSC4186).
+let bumpEventTypes = ["m.room.create", "m.room.message", "m.room.encrypted", "m.sticker", "m.call.invite",
+                      "m.poll.start", "m.beacon_info", "org.matrix.msc3672.beacon_info"]
+
+/// A room the user may see in a list, with its sort key.
+struct ListedRoom: Sendable {
+    let membership: MembershipRow
+    let bumpStamp: Int64
+    var roomID: String { membership.roomID }
+}
+
+/// The rooms every list selects, and the room config each selected room gets.
+struct ListSelection: Sendable {
+    var counts: [String: Int] = [:]
+    /// Room IDs in each list's windows, in list order.
+    var windows: [String: [String]] = [:]
+    var configs: [String: RoomConfig] = [:]
+    var rooms: [String: ListedRoom] = [:]
+    var directRooms: Set<String> = []
+}
+
+extension ClientAPI {
+    /// The user's room list: joined and invited rooms, plus rooms left since `from` that the
+    /// connection had been sent (so the client learns about the leave), newest activity first.
+    func listedRooms(_ user: TokenOwner, upTo: Int64, from: Int64?, sent: Set<String>) async throws -> [ListedRoom] {
+        let ignored = try await ignoredUsers(user.userID)
+        let rows = try await rooms.memberships(of: user.userID).filter { m in
+            guard m.streamPos <= upTo else { return false }
+            switch m.membership {
+            case "join": return true
+            case "invite": return !ignored.contains(m.sender)
+            case "leave", "ban": return from.map { m.streamPos > $0 } == true && sent.contains(m.roomID)
+            default: return false
+            }
+        }
+        let joined = rows.filter { $0.membership == "join" }.map(\.roomID)
+        let bumps = try await events.latestPositions(joined, types: bumpEventTypes, upTo: upTo)
+        return rows.map { m in
+            // Rooms the user is not in sort by when that membership happened.
+            ListedRoom(membership: m, bumpStamp: m.membership == "join" ? (bumps[m.roomID] ?? m.streamPos) : m.streamPos)
+        }.sorted { ($0.bumpStamp, $1.roomID) > ($1.bumpStamp, $0.roomID) }
+    }
+
+    /// Room IDs marked as direct chats in the user's `m.direct` account data.
+    func directRooms(_ userID: String) async throws -> Set<String> {
+        guard let raw = try await userData.accountData(userID, roomID: "", type: "m.direct"),
+              let o = try? JSON.parse(raw).objectValue else { return [] }
+        return Set(o.values.flatMap { $0.arrayValue?.compactMap(\.stringValue) ?? [] })
+    }
+
+    func selectLists(_ req: SlidingSyncRequest, all: [ListedRoom], userID: String) async throws -> ListSelection {
+        var sel = ListSelection()
+        sel.directRooms = try await directRooms(userID)
+        var roomTypes: [String: String?] = [:]
+        var spaceChildren: [String: Set<String>] = [:]
+        for (name, list) in req.lists.sorted(by: { $0.key < $1.key }) {
+            var matching: [ListedRoom] = []
+            for r in all {
+                if try await matches(list.filters, r, direct: sel.directRooms, roomTypes: &roomTypes, spaceChildren: &spaceChildren) {
+                    matching.append(r)
+                }
+            }
+            sel.counts[name] = matching.count
+            var window: [String] = []
+            var seen = Set<Int>()
+            for (a, b) in list.ranges where a < matching.count {
+                for i in a...min(b, matching.count - 1) where seen.insert(i).inserted { window.append(matching[i].roomID) }
+            }
+            sel.windows[name] = window
+            for id in window {
+                sel.configs[id] = sel.configs[id].map { $0.merged(list.config) } ?? list.config
+            }
+        }
+        for r in all { sel.rooms[r.roomID] = r }
+        return sel
+    }
+
+    private func matches(_ f: ListFilters, _ r: ListedRoom, direct: Set<String>, roomTypes: inout [String: String?],
+                         spaceChildren: inout [String: Set<String>]) async throws -> Bool {
+        if let inv = f.isInvite, inv != (r.membership.membership == "invite") { return false }
+        if let dm = f.isDM, dm != direct.contains(r.roomID) { return false }
+        if let spaces = f.spaces {
+            var inSpace = false
+            for s in spaces {
+                if spaceChildren[s] == nil { spaceChildren[s] = try await children(ofSpace: s) }
+                if spaceChildren[s]!.contains(r.roomID) { inSpace = true; break }
+            }
+            if !inSpace { return false }
+        }
+        if f.roomTypes != nil || !f.notRoomTypes.isEmpty {
+            if roomTypes[r.roomID] == nil { roomTypes[r.roomID] = .some(try await roomType(r.roomID)) }
+            let t = roomTypes[r.roomID]!
+            if f.notRoomTypes.contains(t) { return false }
+            if let allowed = f.roomTypes, !allowed.contains(t) { return false }
+        }
+        return true
+    }
+
+    private func children(ofSpace spaceID: String) async throws -> Set<String> {
+        let state = try await events.currentState(spaceID, pairs: [], anyKeyTypes: ["m.space.child"])
+        // A child event without `via` is a removed child.
+        return Set(state.filter { !($0.event.content["via"]?.arrayValue?.isEmpty ?? true) }.compactMap(\.event.stateKey))
+    }
+
+    private func roomType(_ roomID: String) async throws -> String? {
+        try await events.currentStateEvent(roomID, type: "m.room.create", stateKey: "")?.event.content["type"]?.stringValue
+    }
+}

@@ -1,0 +1,96 @@
+import MatrixCore
+import ServiceKit
+import Storage
+
+/// One sliding sync response between the connection's state and a stream position, with
+/// the connection state it leaves behind.
+struct SlidingSyncBuild: Sendable {
+    var body: [String: JSON]
+    /// Rooms whose sent state changes when this response is kept.
+    var records: [SlidingSyncRoomRecord]
+    var listCounts: String
+    var hasNews: Bool
+    /// Rooms whose activity should end a long-poll.
+    var watchRooms: Set<String>
+}
+
+extension ClientAPI {
+    func buildSlidingSync(_ req: SlidingSyncRequest, user: TokenOwner, from: Int64?, upTo: Int64,
+                          sent: [String: SlidingSyncRoomRecord], previousCounts: String) async throws -> SlidingSyncBuild {
+        let all = try await listedRooms(user, upTo: upTo, from: from, sent: Set(sent.keys))
+        let sel = try await selectLists(req, all: all, userID: user.userID)
+        var configs = sel.configs
+        var listed = sel.rooms
+        for (roomID, cfg) in req.subscriptions {
+            if listed[roomID] == nil {
+                // Subscriptions reach only rooms the user is or was in.
+                guard let m = try await rooms.membership(roomID, user.userID), m.streamPos <= upTo,
+                      ["join", "invite", "leave", "ban"].contains(m.membership) else { continue }
+                let bump = m.membership == "join"
+                    ? try await events.latestPositions([roomID], types: bumpEventTypes, upTo: upTo)[roomID] ?? m.streamPos : m.streamPos
+                listed[roomID] = ListedRoom(membership: m, bumpStamp: bump)
+            }
+            configs[roomID] = configs[roomID].map { $0.merged(cfg) } ?? cfg
+        }
+
+        let lastPos = try await events.lastPositions(Array(configs.keys))
+        var ownReceipts = Set<String>(), dmChanged = false
+        if let from {
+            let joined = configs.keys.filter { listed[$0]?.membership.membership == "join" }
+            // Reading elsewhere changes the unread counts.
+            ownReceipts = Set(try await userData.receipts(rooms: joined, since: from, upTo: upTo).filter { $0.userID == user.userID }.map(\.roomID))
+            dmChanged = try await userData.accountDataChanges(user.userID, since: from, upTo: upTo).contains { $0.0 == "" && $0.1 == "m.direct" }
+        }
+        let ctx = RoomRenderContext(user: user, upTo: upTo, requestFrom: from, ignored: try await ignoredUsers(user.userID),
+                                    directRooms: sel.directRooms)
+        var roomsOut: [String: JSON] = [:]
+        var records: [SlidingSyncRoomRecord] = []
+        var initialRooms = Set<String>()
+        for (roomID, cfg) in configs.sorted(by: { $0.key < $1.key }) {
+            guard let room = listed[roomID] else { continue }
+            let mode: RoomRenderMode
+            if let rec = sent[roomID], !(room.membership.membership == "join" && room.membership.streamPos > rec.sentUpTo) {
+                let prev = RoomConfig.decode(rec.config) ?? RoomConfig()
+                let expand = cfg.timelineLimit > prev.timelineLimit && room.membership.membership != "invite"
+                let fullState = !cfg.requiredState.isSubset(of: prev.requiredState) && room.membership.membership != "invite"
+                let changed: Bool
+                switch room.membership.membership {
+                case "join": changed = min(lastPos[roomID] ?? 0, upTo) > rec.sentUpTo || ownReceipts.contains(roomID) || dmChanged
+                default: changed = room.membership.streamPos > rec.sentUpTo || dmChanged
+                }
+                guard changed || expand || fullState else {
+                    if cfg.encoded != rec.config {
+                        records.append(SlidingSyncRoomRecord(roomID: roomID, sentUpTo: rec.sentUpTo, config: cfg.encoded,
+                                                             lazyMembers: rec.lazyMembers))
+                    }
+                    continue
+                }
+                mode = .incremental(since: rec.sentUpTo, expandTimeline: expand, fullState: fullState)
+            } else {
+                // Never sent, or joined since it was sent as an invite: the client needs all of it.
+                mode = .initial
+                initialRooms.insert(roomID)
+            }
+            let known: Set<String>
+            if case .initial = mode { known = [] } else { known = sent[roomID]?.lazyMembers ?? [] }
+            let (json, nowKnown) = try await renderRoom(room, config: cfg, mode: mode, knownMembers: known, ctx: ctx)
+            roomsOut[roomID] = json
+            records.append(SlidingSyncRoomRecord(roomID: roomID, sentUpTo: upTo, config: cfg.encoded, lazyMembers: nowKnown))
+        }
+
+        let joined = Set(listed.values.filter { $0.membership.membership == "join" }.map(\.roomID))
+        let scope = ExtensionScope(user: user, from: from, upTo: upTo, windows: sel.windows,
+                                   subscribed: Array(req.subscriptions.keys), initialRooms: initialRooms, joined: joined)
+        let ext = try await slidingSyncExtensions(req.extensions, scope: scope)
+        let counts = JSON.object(sel.counts.mapValues { .int(Int64($0)) }).canonicalString
+        var body: [String: JSON] = [
+            "lists": .object(sel.counts.mapValues { ["count": .int(Int64($0))] }),
+            "rooms": .object(roomsOut),
+            "extensions": .object(ext),
+        ]
+        if let txn = req.txnID { body["txn_id"] = .string(txn) }
+        let hasNews = !roomsOut.isEmpty || Self.extensionsHaveNews(ext) || counts != previousCounts
+        return SlidingSyncBuild(body: body, records: records, listCounts: counts, hasNews: hasNews,
+                                watchRooms: Set(all.map(\.roomID)).union(configs.keys))
+    }
+}

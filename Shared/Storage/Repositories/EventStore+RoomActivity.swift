@@ -1,0 +1,52 @@
+import PostgresNIO
+
+/// Reads the room list needs: recency of rooms, which rooms moved, and selected state.
+extension EventStore {
+    /// Position of the latest event of one of `types` at or before `upTo`, per room
+    /// (rooms with none are absent). One index walk per room, newest first.
+    public func latestPositions(_ rooms: [String], types: [String], upTo: Int64) async throws -> [String: Int64] {
+        guard !rooms.isEmpty else { return [:] }
+        var out: [String: Int64] = [:]
+        for try await (r, p) in try await db.query("""
+            SELECT x.r, (SELECT e.stream_pos FROM events e WHERE e.room_id = x.r AND e.type = ANY(\(types))
+                AND e.stream_pos <= \(upTo) ORDER BY e.stream_pos DESC LIMIT 1)
+            FROM unnest(\(rooms)::text[]) AS x(r)
+            """).decode((String, Int64?).self) {
+            if let p { out[r] = p }
+        }
+        return out
+    }
+
+    /// Position of each room's last persisted event.
+    public func lastPositions(_ rooms: [String]) async throws -> [String: Int64] {
+        guard !rooms.isEmpty else { return [:] }
+        var out: [String: Int64] = [:]
+        for try await (r, p) in try await db.query("SELECT room_id, last_pos FROM rooms WHERE room_id = ANY(\(rooms))")
+            .decode((String, Int64).self) {
+            out[r] = p
+        }
+        return out
+    }
+
+    /// Current state events whose (type, state_key) is one of `pairs`, or whose type is in
+    /// `anyKeyTypes`; with `changedAfter`, only those that changed after that position.
+    public func currentState(_ roomID: String, pairs: [(String, String)], anyKeyTypes: [String],
+                             changedAfter: Int64 = -1) async throws -> [StoredEvent] {
+        guard !pairs.isEmpty || !anyKeyTypes.isEmpty else { return [] }
+        return try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+            LEFT JOIN redactions r ON r.redacts = e.event_id
+            WHERE c.room_id = \(roomID) AND c.stream_pos > \(changedAfter)
+              AND (c.type = ANY(\(anyKeyTypes)) OR (c.type, c.state_key) IN (
+                   SELECT * FROM unnest(\(pairs.map(\.0))::text[], \(pairs.map(\.1))::text[])))
+            """))
+    }
+
+    /// Current state events that changed after a position.
+    public func currentStateChanges(_ roomID: String, after: Int64) async throws -> [StoredEvent] {
+        try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+            LEFT JOIN redactions r ON r.redacts = e.event_id WHERE c.room_id = \(roomID) AND c.stream_pos > \(after)
+            """))
+    }
+}

@@ -1,0 +1,72 @@
+import Storage
+import Testing
+
+/// Sliding sync connection state: which position a request builds on, retries and re-sent
+/// requests, requests that outlive their client, and starting a connection afresh.
+@Suite(.freshDatabase)
+struct SlidingSyncStoreTests {
+    static let week: Int64 = 7 * 24 * 3600 * 1000
+
+    static func record(_ room: String, _ upTo: Int64, lazy: Set<String> = []) -> SlidingSyncRoomRecord {
+        SlidingSyncRoomRecord(roomID: room, sentUpTo: upTo, config: #"{"timeline_limit":1}"#, lazyMembers: lazy)
+    }
+
+    func resume(_ store: SlidingSyncStore, _ key: Int64, _ seq: Int64) async throws -> SlidingSyncPosition? {
+        try await store.resume(userID: "@a:x", deviceID: "D", connID: "room-list", connKey: key, seq: seq, expiryMs: Self.week)
+    }
+
+    // Each test uses its own user: the suite's tests share one database and run in parallel.
+    @Test func retriesBuildOnTheSameStateAndConfirmingDropsTheRest() async throws {
+        let store = SlidingSyncStore(db: try TestDatabase.current().db)
+        let start = try await store.open(userID: "@a:x", deviceID: "D", connID: "room-list")
+        #expect(try await store.rooms(connKey: start.connKey, asOf: start.seq).isEmpty)
+        let key = start.connKey
+
+        let s1 = try #require(try await store.commit(connKey: key, parent: start.seq, rooms: [Self.record("!a", 5, lazy: ["@b:x"])],
+                                                     listCounts: #"{"all":1}"#))
+        let p1 = try #require(try await resume(store, key, s1))
+        #expect(p1.listCounts == #"{"all":1}"#)
+        let afterFirst = try await store.rooms(connKey: key, asOf: s1)
+        #expect(afterFirst["!a"]?.sentUpTo == 5 && afterFirst["!a"]?.lazyMembers == ["@b:x"])
+
+        // A response the client never got (s2), then the same request again (s3): both
+        // build on s1, and s1 still reads as it was.
+        let s2 = try #require(try await store.commit(connKey: key, parent: s1, rooms: [Self.record("!a", 8)], listCounts: "{}"))
+        #expect(try await resume(store, key, s1) != nil)
+        #expect(try await store.rooms(connKey: key, asOf: s1)["!a"]?.sentUpTo == 5)
+        let s3 = try #require(try await store.commit(connKey: key, parent: s1, rooms: [Self.record("!b", 9)], listCounts: "{}"))
+        #expect(s3 != s2)
+        let at3 = try await store.rooms(connKey: key, asOf: s3)
+        #expect(at3["!a"]?.sentUpTo == 5 && at3["!b"]?.sentUpTo == 9, "a position sees its parent's rooms too")
+
+        // Continuing from s3 drops its sibling s2 and folds s1 into it.
+        #expect(try await resume(store, key, s3) != nil)
+        #expect(try await resume(store, key, s2) == nil)
+        #expect(try await resume(store, key, s1) == nil)
+        let folded = try await store.rooms(connKey: key, asOf: s3)
+        #expect(folded["!a"]?.sentUpTo == 5 && folded["!b"]?.sentUpTo == 9)
+        // A request still waiting on s1 cannot record a response any more.
+        #expect(try await store.commit(connKey: key, parent: s1, rooms: [Self.record("!a", 10)], listCounts: "{}") == nil)
+        #expect(try await store.rooms(connKey: key, asOf: s3)["!a"]?.sentUpTo == 5)
+    }
+
+    @Test func positionsBelongToOneConnectionOfOneDevice() async throws {
+        let store = SlidingSyncStore(db: try TestDatabase.current().db)
+        let first = try await store.open(userID: "@z:x", deviceID: "D", connID: "room-list")
+        let s1 = try #require(try await store.commit(connKey: first.connKey, parent: 0, rooms: [Self.record("!r", 3)], listCounts: "{}"))
+        #expect(try await store.resume(userID: "@z:x", deviceID: "E", connID: "room-list", connKey: first.connKey, seq: s1,
+                                       expiryMs: Self.week) == nil)
+        #expect(try await store.resume(userID: "@m:x", deviceID: "D", connID: "room-list", connKey: first.connKey, seq: s1,
+                                       expiryMs: Self.week) == nil)
+        #expect(try await store.resume(userID: "@z:x", deviceID: "D", connID: "room-list", connKey: first.connKey, seq: s1,
+                                       expiryMs: -1) == nil, "expired")
+
+        // Starting again forgets the old connection entirely.
+        let second = try await store.open(userID: "@z:x", deviceID: "D", connID: "room-list")
+        #expect(second.connKey != first.connKey)
+        #expect(try await store.resume(userID: "@z:x", deviceID: "D", connID: "room-list", connKey: first.connKey, seq: s1,
+                                       expiryMs: Self.week) == nil)
+        #expect(try await store.rooms(connKey: first.connKey, asOf: s1).isEmpty)
+        #expect(try await store.commit(connKey: first.connKey, parent: s1, rooms: [], listCounts: "{}") == nil)
+    }
+}
