@@ -68,23 +68,12 @@ extension ClientAPI {
     private func e2eeExtension(_ scope: ExtensionScope) async throws -> JSON {
         let u = scope.user
         let keys = KeyStore(db: db)
-        var changed = Set<String>(), left = Set<String>()
-        if let from = scope.from {
-            for other in try await userData.deviceListChanges(since: from, upTo: scope.upTo) {
-                if other == u.userID { changed.insert(other); continue }
-                if try await rooms.shareRoom(other, u.userID) { changed.insert(other) }
-            }
-            // Someone newly sharing a room has devices the client must fetch; someone who
-            // no longer shares any room stops being tracked.
-            for c in try await keys.membershipChangesAround(u.userID, since: from, upTo: scope.upTo) {
-                if c.theirs == "join" && c.mine == "join" { changed.insert(c.user) }
-                else if try await !rooms.shareRoom(c.user, u.userID) { left.insert(c.user) }
-            }
-            left.subtract(changed)
-        }
+        // The same device-list rules as /sync.
+        var changed: [String] = [], left: [String] = []
+        if let from = scope.from { (changed, left) = try await deviceListDelta(u.userID, since: from, upTo: scope.upTo) }
         let otk = try await userData.oneTimeKeyCounts(u.userID, u.deviceID)
         return [
-            "device_lists": ["changed": JSON(changed.sorted()), "left": JSON(left.sorted())],
+            "device_lists": ["changed": JSON(changed), "left": JSON(left)],
             "device_one_time_keys_count": .object(otk.mapValues { .int($0) }),
             "device_unused_fallback_key_types": JSON(try await keys.unusedFallbackKeyTypes(u.userID, u.deviceID)),
         ]

@@ -73,7 +73,7 @@ struct SyncBuilder {
                 var ephemeral: [JSON] = []
                 if let users = typing[m.roomID] { ephemeral.append(["type": "m.typing", "content": ["user_ids": JSON(users)]]) }
                 let rr = receipts.filter { $0.roomID == m.roomID && ($0.type != "m.read.private" || $0.userID == user.userID) }
-                if !rr.isEmpty { ephemeral.append(receiptEvent(rr)) }
+                if !rr.isEmpty { ephemeral.append(ClientAPI.receiptEvent(rr)) }
                 room["ephemeral"] = ["events": .array(ephemeral)]
                 let roomData = accountDataChanges.filter { $0.0 == m.roomID }.map { (_, type, content) -> JSON in
                     ["type": .string(type), "content": (try? JSON.parse(content)) ?? [:]]
@@ -179,20 +179,6 @@ struct SyncBuilder {
         let heroes = (joined + invited).map(\.userID).filter { $0 != user.userID }.sorted().prefix(5)
         return ["m.heroes": JSON(Array(heroes)), "m.joined_member_count": .int(Int64(joined.count)),
                 "m.invited_member_count": .int(Int64(invited.count))]
-    }
-
-    private func receiptEvent(_ rr: [UserDataStore.Receipt]) -> JSON {
-        var content: [String: JSON] = [:]
-        for r in rr {
-            var entry: [String: JSON] = ["ts": .int(r.ts)]
-            if !r.threadID.isEmpty { entry["thread_id"] = .string(r.threadID) }
-            var byEvent = content[r.eventID]?.objectValue ?? [:]
-            var byType = byEvent[r.type]?.objectValue ?? [:]
-            byType[r.userID] = .object(entry)
-            byEvent[r.type] = .object(byType)
-            content[r.eventID] = .object(byEvent)
-        }
-        return ["type": "m.receipt", "content": .object(content)]
     }
 
     private func strippedState(_ roomID: String, member: String) async throws -> [JSON] {
