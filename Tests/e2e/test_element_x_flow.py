@@ -112,3 +112,18 @@ async def test_element_x_first_start(http, settings, alice: Account, bob: Accoun
     await send_text(bob.client, rid, "live")
     live = await asyncio.wait_for(waiting, 10)
     assert bodies(live["rooms"][rid]["timeline"]) == ["live"], live
+
+
+async def test_device_list_change_reaches_sliding_sync(http, settings, alice: Account, bob: Account, room: str):
+    first = await ss_ok(http, settings.base1, alice.user, ENCRYPTION)
+    # Bob (in a shared room) uploads keys for a new device.
+    login = await request(http, settings.base2, "POST", f"{CLIENT_V3}/login", json_body={
+        "type": "m.login.password", "identifier": {"type": "m.id.user", "user": bob.user.localpart},
+        "password": bob.user.password})
+    assert login.status == 200, login
+    key = Ed25519Key()
+    r = await request(http, settings.base2, "POST", f"{CLIENT_V3}/keys/upload", token=login.body["access_token"],
+                      json_body={"device_keys": device_keys(bob.user.user_id, login.body["device_id"], key)})
+    assert r.status == 200, r
+    nxt = await ss_ok(http, settings.base1, alice.user, ENCRYPTION, pos=first["pos"], timeout=5_000)
+    assert bob.user.user_id in nxt["extensions"]["e2ee"]["device_lists"]["changed"], nxt
