@@ -61,29 +61,49 @@ public final class RoomServer: Sendable {
     /// Returns the room ID and the results in order (create event first).
     public func createRoom(version: RoomVersion, creator: String, createContent: JSON,
                            initialEvents: [EventRequest]) async throws -> (String, [EventResult]) {
-        let ts = core.now()
-        let create = EventRequest(sender: creator, type: "m.room.create", stateKey: "", content: createContent, originServerTS: ts)
-        let roomID: String
-        if version.roomIDFromCreateEvent {
-            // The room ID is the create event's hash, so build the create event once to learn it.
-            let json: JSON = [
-                "type": "m.room.create", "sender": .string(creator), "state_key": "", "content": createContent,
-                "origin_server_ts": .int(ts), "depth": 1, "prev_events": [], "auth_events": [],
-            ]
-            let ev = try core.builder(version).finalize(json)
-            guard let id = ev.json.createdRoomID(for: version) else { throw RoomServerError.invalid("cannot derive room ID") }
-            roomID = id.rawValue
-        } else {
-            roomID = RoomID.generate(server: core.serverName).rawValue
+        // A v12 room ID is the hash of its create event, so two rooms created by one user with
+        // the same content in the same millisecond would get one ID: timestamps handed out
+        // here never repeat in this process, and a clash with another process (the room row
+        // exists already) retries with a later one.
+        for _ in 0..<5 {
+            let ts = await createClock.next(core.now())
+            let create = EventRequest(sender: creator, type: "m.room.create", stateKey: "", content: createContent, originServerTS: ts)
+            let roomID: String
+            if version.roomIDFromCreateEvent {
+                let json: JSON = [
+                    "type": "m.room.create", "sender": .string(creator), "state_key": "", "content": createContent,
+                    "origin_server_ts": .int(ts), "depth": 1, "prev_events": [], "auth_events": [],
+                ]
+                let ev = try core.builder(version).finalize(json)
+                guard let id = ev.json.createdRoomID(for: version) else { throw RoomServerError.invalid("cannot derive room ID") }
+                roomID = id.rawValue
+            } else {
+                roomID = RoomID.generate(server: core.serverName).rawValue
+            }
+            guard let actor = await registry.newActor(roomID, core, version: version) else { continue }
+            do {
+                let results = try await actor.submitAtomically([create] + initialEvents, creator: creator)
+                return (roomID, results)
+            } catch RoomServerError.conflict {
+                await registry.drop(roomID, ifSame: actor)
+                continue
+            } catch {
+                await registry.drop(roomID, ifSame: actor)
+                throw error
+            }
         }
-        let actor = await registry.newActor(roomID, core, version: version)
-        do {
-            let results = try await actor.submitAtomically([create] + initialEvents, creator: creator)
-            return (roomID, results)
-        } catch {
-            await registry.drop(roomID)
-            throw error
-        }
+        throw RoomServerError.conflict
+    }
+
+    private let createClock = CreateClock()
+}
+
+/// Strictly increasing millisecond timestamps for create events.
+actor CreateClock {
+    private var last: Int64 = 0
+    func next(_ now: Int64) -> Int64 {
+        last = max(now, last + 1)
+        return last
     }
 }
 
@@ -107,14 +127,19 @@ actor RoomRegistry {
         return a
     }
 
-    func newActor(_ roomID: String, _ core: RoomServerCore, version: RoomVersion) async -> RoomActor {
+    /// A fresh actor for a room being created; nil if this process already has that room.
+    func newActor(_ roomID: String, _ core: RoomServerCore, version: RoomVersion) async -> RoomActor? {
+        guard actors[roomID] == nil else { return nil }
         let a = RoomActor(roomID: roomID, server: core)
-        await a.seedNew(version: version)
         actors[roomID] = (a, ContinuousClock.now)
+        await a.seedNew(version: version)
         return a
     }
 
-    func drop(_ roomID: String) { actors[roomID] = nil }
+    /// Forgets a room's actor, unless it has since been replaced by another one.
+    func drop(_ roomID: String, ifSame actor: RoomActor) {
+        if actors[roomID]?.actor === actor { actors[roomID] = nil }
+    }
 
     var count: Int { actors.count }
 
