@@ -197,7 +197,7 @@ summarise_counts() {
   if [[ -f "$swift_out" ]]; then
     n=$(grep -oE 'Test run with [0-9]+ tests?' "$swift_out" | tail -1 | grep -oE '[0-9]+' || true)
     if grep -qE '✘ Test run with' "$swift_out"; then
-      failed=$((failed + $(grep -cE '^✘ Test .* failed' "$swift_out" || true)))
+      failed=$((failed + $(grep -cE '^✘ Test [^ ]+\(.*\).* failed after' "$swift_out" || true)))
     else
       passed=$((passed + ${n:-0}))
     fi

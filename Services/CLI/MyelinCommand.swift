@@ -99,7 +99,7 @@ struct RegisterUser: AsyncParsableCommand {
         }
         let mac = HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
         let body: JSON = ["nonce": .string(nonce), "username": .string(user), "password": .string(password),
-                          "admin": .bool(admin), "mac": .string(mac.map { String(format: "%02x", $0) }.joined())]
+                          "admin": .bool(admin), "mac": .string(Hex.encode(mac))]
         var request = URLRequest(url: endpoint)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -3,8 +3,9 @@ import RoomServer
 import Storage
 import Testing
 
-/// Events that fail the auth rules are refused before anything reaches Postgres.
-@Suite(.freshDatabase)
+/// Events that fail the auth rules are refused before anything reaches Postgres. Serialized:
+/// one test checks that the whole database's stream head did not move.
+@Suite(.serialized, .freshDatabase)
 struct RoomAuthorisationTests {
     @Test func aNonMemberCannotSendAndNothingIsWritten() async throws {
         let db = try TestDatabase.current().db

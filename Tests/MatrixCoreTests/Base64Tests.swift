@@ -57,3 +57,10 @@ import Testing
         #expect(Base64.decode(input) == nil)
     }
 }
+
+@Suite struct HexTests {
+    @Test func encodesLowercaseTwoDigitsPerByte() {
+        #expect(Hex.encode([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        #expect(Hex.encode([UInt8]()) == "")
+    }
+}

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HummingbirdBcrypt
 import Logging
+import MatrixCore
 import NIOPosix
 import PostgresNIO
 
@@ -90,7 +91,7 @@ public struct AccountStore: Sendable {
 
     /// Hex SHA-256 of a token: what is stored and looked up.
     public static func hashToken(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(token.utf8)))
     }
 
     /// Creates (or reuses) the device and issues a new access token for it.

@@ -126,7 +126,7 @@ extension ClientAPI {
             message.append(contentsOf: Array(part.utf8))
         }
         let expected = HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
-        let hex = expected.map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.encode(expected)
         guard hex == mac.lowercased() else { throw MatrixError.forbidden("HMAC incorrect") }
         guard try await accounts.useNonce(nonce) else { throw MatrixError.forbidden("Unrecognised nonce") }
         let userID = try newUserID(username)
