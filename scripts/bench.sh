@@ -15,6 +15,8 @@
 #   --quick         small counts, to check the script works (about a minute
 #                   per server plus setup)
 #   --json PATH     also write the JSON results to PATH
+#   --only LIST     run only these workloads (comma-separated: send, wrk, fanout,
+#                   sync, sliding_sync, accounts)
 #
 # Note: the throw-away Postgres runs with fsync and synchronous_commit off
 # (as the test cluster does), for every server alike.
@@ -29,6 +31,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --with-synapse) WITH_SYNAPSE=1 ;;
     --quick) QUICK=1 ;;
+    --only) ONLY=${2:?--only needs a list}; shift ;;
     --json) JSON_OUT=${2:?--json needs a path}; shift ;;
     --json=*) JSON_OUT=${1#--json=} ;;
     -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -173,6 +176,7 @@ RESULTS=".bench/results-$STAMP.json"
 ARGS=("${TARGETS[@]}" --pg-port "$PG_PORT" --pgbench-json "$TMP/pgbench.json" --json "$RESULTS"
   --meta "cpus=$(nproc)" --meta "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)")
 [[ -n "$JSON_OUT" ]] && ARGS+=(--json "$JSON_OUT")
+[[ -n "${ONLY:-}" ]] && ARGS+=(--only "$ONLY")
 if [[ "$QUICK" == 1 ]]; then
   ARGS+=(--quick --max-seconds 300)
   LIMIT=600

@@ -29,10 +29,10 @@ SCALES = {
                    wrk_connections=16, wrk_seconds=10, reps=2),
 }
 
-# Table order. Sliding sync (w_sliding_sync) slots in after the /sync rows.
+# Table order.
 ORDER = ["send_1room_c1", "send_1room_c16", "send_1room_c64", "send_64rooms_c64", "wrk_send_c16",
          "fanout_20", "initial_sync_full", "initial_sync_limit1", "incremental_sync_wakeup",
-         "sliding_sync", "register", "login", "create_room"]
+         "sliding_sync_initial", "sliding_sync_wakeup", "register", "login", "create_room"]
 
 
 def parse():
@@ -40,6 +40,7 @@ def parse():
     p.add_argument("--target", action="append", required=True, help="NAME,URL,PID,DATABASE")
     p.add_argument("--pg-port", type=int, required=True)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--only", help="comma-separated workload names to run; the rest are skipped")
     p.add_argument("--json", action="append", default=[])
     p.add_argument("--pgbench-json")
     p.add_argument("--max-seconds", type=float, default=3600, help="skip what is left after this")
@@ -82,12 +83,15 @@ async def amain(args):
          w_wrk.run if w_wrk.available() else None),
         ("fanout", lambda t: state(t, "fanout", lambda tg: w_fanout.setup(b(t), tg)), w_fanout.run),
         ("sync", lambda t: state(t, "sync", lambda tg: w_sync.setup(b(t), tg, scale)), w_sync.run),
-        ("sliding_sync", None, w_sliding_sync.run if w_sliding_sync.ENABLED else None),
+        # Same user and rooms as the /sync workload.
+        ("sliding_sync", lambda t: state(t, "sync", lambda tg: w_sync.setup(b(t), tg, scale)),
+         w_sliding_sync.run if w_sliding_sync.ENABLED else None),
         ("accounts", None, lambda t, st, sc: w_accounts.run(t, b(t), tag, sc)),
     ]
     try:
+        only = set(args.only.split(",")) if args.only else None
         for name, setup, run in workloads:
-            if run is None:
+            if run is None or (only is not None and name not in only):
                 skipped.append(name)
                 continue
             for rep in range(scale["reps"]):

@@ -1,8 +1,77 @@
-"""Placeholder for simplified sliding sync (MSC4186) latency: initial list
-request and wake-up, same shape as w_sync. Not measured yet; main.py skips
-workloads whose ENABLED is False."""
-ENABLED = False
+"""Simplified sliding sync (MSC4186) latency for the user of the /sync workload (many
+rooms with history): the initial `room-list` request Element X sends first ([[0,19]],
+its default required_state, timeline_limit 1), and the wake-up of a long-polling
+connection after one message."""
+import asyncio
+import secrets
+import time
+
+from load import drive
+from resources import measured
+
+ENABLED = True
+PATH = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
+REQUIRED_STATE = [
+    ["m.room.name", ""], ["m.room.encryption", ""], ["m.room.member", "$LAZY"], ["m.room.member", "$ME"],
+    ["m.room.topic", ""], ["m.room.avatar", ""], ["m.room.canonical_alias", ""], ["m.room.power_levels", ""],
+    ["org.matrix.msc3401.call.member", "*"], ["m.room.join_rules", ""], ["m.room.tombstone", ""],
+    ["m.room.create", ""], ["m.room.history_visibility", ""], ["io.element.functional_members", ""],
+    ["m.space.parent", "*"], ["m.space.child", "*"], ["org.matrix.msc3672.beacon_info", "*"],
+]
+
+
+def body(conn_id):
+    return {"conn_id": conn_id, "lists": {"all_rooms": {
+        "ranges": [[0, 19]], "timeline_limit": 1, "required_state": REQUIRED_STATE, "filters": {}}}}
+
+
+async def request(user, conn_id, pos=None, timeout_ms=0):
+    params = {"timeout": str(timeout_ms)}
+    if pos:
+        params["pos"] = pos
+    _, data = await user.request("POST", PATH, body(conn_id), params=params, timeout=timeout_ms / 1000 + 60)
+    return data
+
+
+async def _initial(user):
+    # A new connection each time, so every request is a full initial response.
+    data = await request(user, f"bench-{secrets.token_hex(4)}")
+    if not data.get("rooms"):
+        raise RuntimeError("sliding sync returned no rooms")
+
+
+async def _wakeups(user, room, scale):
+    conn = f"bench-live-{secrets.token_hex(4)}"
+    pos = (await request(user, conn))["pos"]
+    lat, errors = [], 0
+    t_end = time.monotonic() + scale["seconds"]
+    for i in range(scale["wakeup_n"]):
+        if time.monotonic() > t_end:
+            break
+        poll = asyncio.create_task(request(user, conn, pos, scale["longpoll_ms"]))
+        await asyncio.sleep(0.1)  # the long-poll is parked before the send
+        eid = await user.send_text(room, f"ss wake {i}")
+        t_sent = time.perf_counter()
+        got = False
+        for _ in range(5):  # woken by something else: poll again, bounded
+            data = await poll
+            pos = data["pos"]
+            events = data.get("rooms", {}).get(room, {}).get("timeline", [])
+            if any(e.get("event_id") == eid for e in events):
+                got = True
+                break
+            poll = asyncio.create_task(request(user, conn, pos, scale["longpoll_ms"]))
+        if got:
+            lat.append(time.perf_counter() - t_sent)
+        else:
+            errors += 1
+    return {"latencies": lat, "ok": len(lat), "errors": errors, "elapsed": 0.0, "rate": None}
 
 
 async def run(target, st, scale):
-    return {}
+    user, rooms = st["user"], st["rooms"]
+    return {
+        "sliding_sync_initial": await measured(
+            target, drive(scale["initial_sync_n"], 1, scale["seconds"], lambda i: _initial(user))),
+        "sliding_sync_wakeup": await measured(target, _wakeups(user, rooms[0], scale)),
+    }
