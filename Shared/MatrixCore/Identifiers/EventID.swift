@@ -1,24 +1,17 @@
 /// An event ID (spec appendix "Event IDs"): `$opaque:server` in room versions 1–2,
 /// `$<reference hash>` in standard (v3) or URL-safe (v4+) unpadded Base64 after that.
-public struct EventID: Sendable, Hashable, LosslessStringConvertible {
+public struct EventID: ParsedIdentifier {
     public let rawValue: String
     /// The part after `$` and before any `:server`.
     public let opaque: String
     /// Present only in room version 1–2 event IDs.
     public let server: ServerName?
 
-    public init?(_ string: String) {
-        guard let parsed = try? EventID.parse(string) else { return nil }
-        self = parsed
-    }
-
     private init(rawValue: String, opaque: String, server: ServerName?) {
         self.rawValue = rawValue
         self.opaque = opaque
         self.server = server
     }
-
-    public var description: String { rawValue }
 
     public static func parse(_ string: String) throws(IdentifierError) -> EventID {
         let (opaque, server) = try IdentifierParts.opaqueWithOptionalServer(string, sigil: "$")

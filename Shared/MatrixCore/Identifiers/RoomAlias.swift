@@ -1,22 +1,15 @@
 /// A room alias, `#localpart:server` (spec appendix "Room Aliases"). The server is the one
 /// to ask when resolving the alias.
-public struct RoomAlias: Sendable, Hashable, LosslessStringConvertible {
+public struct RoomAlias: ParsedIdentifier {
     public let rawValue: String
     public let localpart: String
     public let server: ServerName
-
-    public init?(_ string: String) {
-        guard let parsed = try? RoomAlias.parse(string) else { return nil }
-        self = parsed
-    }
 
     private init(rawValue: String, localpart: String, server: ServerName) {
         self.rawValue = rawValue
         self.localpart = localpart
         self.server = server
     }
-
-    public var description: String { rawValue }
 
     /// The localpart may hold any Unicode except `:` and NUL; an empty one names nothing.
     public static func parse(_ string: String) throws(IdentifierError) -> RoomAlias {

@@ -1,24 +1,17 @@
 /// A room ID (spec appendix "Room IDs"): `!opaque:server` up to room version 11,
 /// `!<create event reference hash>` with no server from room version 12.
-public struct RoomID: Sendable, Hashable, LosslessStringConvertible {
+public struct RoomID: ParsedIdentifier {
     public let rawValue: String
     /// The part after `!` and before any `:server`.
     public let opaque: String
     /// The creating server's name, absent in v12-style room IDs.
     public let server: ServerName?
 
-    public init?(_ string: String) {
-        guard let parsed = try? RoomID.parse(string) else { return nil }
-        self = parsed
-    }
-
     private init(rawValue: String, opaque: String, server: ServerName?) {
         self.rawValue = rawValue
         self.opaque = opaque
         self.server = server
     }
-
-    public var description: String { rawValue }
 
     public static func parse(_ string: String) throws(IdentifierError) -> RoomID {
         let (opaque, server) = try IdentifierParts.opaqueWithOptionalServer(string, sigil: "!")

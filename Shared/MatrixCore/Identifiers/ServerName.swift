@@ -1,7 +1,7 @@
 /// A homeserver's name: `hostname[:port]`, where hostname is a DNS name, a dotted-quad
 /// IPv4 literal or a bracketed IPv6 literal (spec appendix "Server Name").
 /// Compared case-sensitively, as the spec requires.
-public struct ServerName: Sendable, Hashable, LosslessStringConvertible {
+public struct ServerName: ParsedIdentifier {
     public enum HostKind: Sendable, Hashable {
         case dnsName
         case ipv4
@@ -16,19 +16,12 @@ public struct ServerName: Sendable, Hashable, LosslessStringConvertible {
     /// The explicit port, if any.
     public let port: Int?
 
-    public init?(_ string: String) {
-        guard let parsed = try? ServerName.parse(string) else { return nil }
-        self = parsed
-    }
-
     private init(rawValue: String, host: String, kind: HostKind, port: Int?) {
         self.rawValue = rawValue
         self.host = host
         self.kind = kind
         self.port = port
     }
-
-    public var description: String { rawValue }
 
     /// The host as it appears in a URL authority or Host header: IPv6 keeps its brackets.
     public var hostLiteral: String { kind == .ipv6 ? "[\(host)]" : host }

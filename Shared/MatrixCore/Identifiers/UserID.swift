@@ -3,23 +3,16 @@
 /// Parsing accepts historical localparts (anything but `:` and NUL, even empty), because
 /// rooms contain events from such users and must stay readable. New accounts must use the
 /// strict grammar; see `forNewAccount(localpart:server:)`.
-public struct UserID: Sendable, Hashable, LosslessStringConvertible {
+public struct UserID: ParsedIdentifier {
     public let rawValue: String
     public let localpart: String
     public let server: ServerName
-
-    public init?(_ string: String) {
-        guard let parsed = try? UserID.parse(string) else { return nil }
-        self = parsed
-    }
 
     private init(rawValue: String, localpart: String, server: ServerName) {
         self.rawValue = rawValue
         self.localpart = localpart
         self.server = server
     }
-
-    public var description: String { rawValue }
 
     public static func parse(_ string: String) throws(IdentifierError) -> UserID {
         let (localpart, server) = try IdentifierParts.split(string, sigil: "@")
