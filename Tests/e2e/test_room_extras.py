@@ -101,3 +101,16 @@ async def test_tags_round_trip_and_sync(http, settings, alice: Account, room: st
     other = await request(http, settings.base1, "GET", f"{V3}/user/{q('@someone:else')}/rooms/{q(room)}/tags",
                           token=alice.user.access_token)
     assert other.status == 403, other
+
+
+async def test_state_events_carry_prev_content(http, settings, alice: Account, room: str):
+    for topic in ("first topic", "second topic"):
+        r = await request(http, settings.base1, "PUT", f"{V3}/rooms/{q(room)}/state/m.room.topic",
+                          token=alice.user.access_token, json_body={"topic": topic})
+        assert r.status == 200, r
+    msgs = await request(http, settings.base2, "GET", f"{V3}/rooms/{q(room)}/messages", token=alice.user.access_token,
+                         params={"dir": "b", "limit": "5"})
+    topics = [e for e in msgs.body["chunk"] if e["type"] == "m.room.topic"]
+    assert [e["content"]["topic"] for e in topics] == ["second topic", "first topic"], topics
+    assert topics[0]["unsigned"]["prev_content"] == {"topic": "first topic"}
+    assert "prev_content" not in topics[1]["unsigned"]

@@ -74,19 +74,26 @@ extension ClientAPI {
     }
 
     /// For each state event, the content of the state it replaced.
+    /// For each state event, the content of the state it replaced: one query for the whole
+    /// list (initial syncs format every room's state through here).
     private func previousContents(_ list: [StoredEvent], version: RoomVersion) async throws -> [String: JSON] {
+        let states = list.filter { $0.event.stateKey != nil }
+        guard !states.isEmpty else { return [:] }
         var out: [String: JSON] = [:]
-        for s in list {
-            guard let sk = s.event.stateKey else { continue }
-            let rows = try await db.query("""
-                SELECT json, event_id IN (SELECT redacts FROM redactions) FROM events WHERE room_id = \(s.event.roomID) AND type = \(s.event.type)
-                AND state_key = \(sk) AND stream_pos < \(s.streamPos) ORDER BY stream_pos DESC LIMIT 1
-                """)
-            for try await (j, redacted) in rows.decode((String, Bool).self) {
-                var prev = try JSON.parse(j)
-                if redacted { prev = prev.redacted(for: version) }
-                out[s.event.eventID] = prev["content"] ?? [:]
-            }
+        let rows = try await db.query("""
+            SELECT x.id, p.json, p.redacted
+            FROM unnest(\(states.map(\.event.eventID))::text[], \(states.map(\.event.roomID))::text[],
+                        \(states.map(\.event.type))::text[], \(states.map { $0.event.stateKey ?? "" })::text[],
+                        \(states.map(\.streamPos))::int8[]) AS x(id, r, t, k, pos)
+            CROSS JOIN LATERAL (
+                SELECT e.json, EXISTS (SELECT 1 FROM redactions d WHERE d.redacts = e.event_id) AS redacted
+                FROM events e WHERE e.room_id = x.r AND e.type = x.t AND e.state_key = x.k AND e.stream_pos < x.pos
+                ORDER BY e.stream_pos DESC LIMIT 1) AS p
+            """)
+        for try await (id, j, redacted) in rows.decode((String, String, Bool).self) {
+            var prev = try JSON.parse(j)
+            if redacted { prev = prev.redacted(for: version) }
+            out[id] = prev["content"] ?? [:]
         }
         return out
     }
