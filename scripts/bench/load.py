@@ -69,3 +69,32 @@ async def retrying(make, attempts=6):
 
 
 SETUP_RETRIES = 0
+
+
+async def wakeups(user, room, scale, poll, token, has_event, label):
+    """Wake-up latency of a long-poll: `poll(token)` parks a request, a message is sent,
+    and the time until a response containing it (`has_event(body, event_id)`) is recorded.
+    `token(body)` gives the position for the next poll. Used by /sync and sliding sync."""
+    pos = token(await poll(None, 0))
+    lat, errors = [], 0
+    t_end = time.monotonic() + scale["seconds"]
+    for i in range(scale["wakeup_n"]):
+        if time.monotonic() > t_end:
+            break
+        pending = asyncio.create_task(poll(pos, scale["longpoll_ms"]))
+        await asyncio.sleep(0.1)  # the long-poll is parked before the send
+        eid = await user.send_text(room, f"{label} {i}")
+        t_sent = time.perf_counter()
+        got = False
+        for _ in range(5):  # woken by something else: poll again, bounded
+            body = await pending
+            pos = token(body)
+            if has_event(body, eid):
+                got = True
+                break
+            pending = asyncio.create_task(poll(pos, scale["longpoll_ms"]))
+        if got:
+            lat.append(time.perf_counter() - t_sent)
+        else:
+            errors += 1
+    return {"latencies": lat, "ok": len(lat), "errors": errors, "elapsed": 0.0, "rate": None}

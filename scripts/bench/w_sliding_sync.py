@@ -2,11 +2,9 @@
 rooms with history): the initial `room-list` request Element X sends first ([[0,19]],
 its default required_state, timeline_limit 1), and the wake-up of a long-polling
 connection after one message."""
-import asyncio
 import secrets
-import time
 
-from load import drive
+from load import drive, wakeups
 from resources import measured
 
 ENABLED = True
@@ -42,30 +40,13 @@ async def _initial(user):
 
 async def _wakeups(user, room, scale):
     conn = f"bench-live-{secrets.token_hex(4)}"
-    pos = (await request(user, conn))["pos"]
-    lat, errors = [], 0
-    t_end = time.monotonic() + scale["seconds"]
-    for i in range(scale["wakeup_n"]):
-        if time.monotonic() > t_end:
-            break
-        poll = asyncio.create_task(request(user, conn, pos, scale["longpoll_ms"]))
-        await asyncio.sleep(0.1)  # the long-poll is parked before the send
-        eid = await user.send_text(room, f"ss wake {i}")
-        t_sent = time.perf_counter()
-        got = False
-        for _ in range(5):  # woken by something else: poll again, bounded
-            data = await poll
-            pos = data["pos"]
-            events = data.get("rooms", {}).get(room, {}).get("timeline", [])
-            if any(e.get("event_id") == eid for e in events):
-                got = True
-                break
-            poll = asyncio.create_task(request(user, conn, pos, scale["longpoll_ms"]))
-        if got:
-            lat.append(time.perf_counter() - t_sent)
-        else:
-            errors += 1
-    return {"latencies": lat, "ok": len(lat), "errors": errors, "elapsed": 0.0, "rate": None}
+    return await wakeups(
+        user, room, scale,
+        poll=lambda pos, timeout: request(user, conn, pos, timeout),
+        token=lambda body: body["pos"],
+        has_event=lambda body, eid: any(e.get("event_id") == eid
+                                        for e in body.get("rooms", {}).get(room, {}).get("timeline", [])),
+        label="ss wake")
 
 
 async def run(target, st, scale):

@@ -1,10 +1,8 @@
 """Workload (c): initial /sync of a user in many rooms with history (with and
 without a timeline filter), and incremental /sync wake-up after one message."""
-import asyncio
 import json
-import time
 
-from load import drive, gather_bounded, retrying
+from load import drive, gather_bounded, retrying, wakeups
 from matrix import timeline_event_ids
 from resources import measured
 
@@ -21,29 +19,12 @@ async def setup(base, tag, scale):
 
 
 async def _wakeups(user, room, scale):
-    since = (await user.sync(filter_json=LIMIT1))["next_batch"]
-    lat, errors = [], 0
-    t_end = time.monotonic() + scale["seconds"]
-    for i in range(scale["wakeup_n"]):
-        if time.monotonic() > t_end:
-            break
-        poll = asyncio.create_task(user.sync(since, timeout_ms=scale["longpoll_ms"], filter_json=LIMIT1))
-        await asyncio.sleep(0.1)  # the long-poll is parked before the send
-        eid = await user.send_text(room, f"wake {i}")
-        t_sent = time.perf_counter()
-        got = False
-        for _ in range(5):  # a wake-up for something else: poll again, bounded
-            body = await poll
-            since = body["next_batch"]
-            if eid in set(timeline_event_ids(body, room)):
-                got = True
-                break
-            poll = asyncio.create_task(user.sync(since, timeout_ms=scale["longpoll_ms"], filter_json=LIMIT1))
-        if got:
-            lat.append(time.perf_counter() - t_sent)
-        else:
-            errors += 1
-    return {"latencies": lat, "ok": len(lat), "errors": errors, "elapsed": 0.0, "rate": None}
+    return await wakeups(
+        user, room, scale,
+        poll=lambda since, timeout: user.sync(since, timeout_ms=timeout, filter_json=LIMIT1),
+        token=lambda body: body["next_batch"],
+        has_event=lambda body, eid: eid in set(timeline_event_ids(body, room)),
+        label="wake")
 
 
 async def run(target, st, scale):
