@@ -84,11 +84,7 @@ extension ClientAPI {
         for (userID, ids) in wanted {
             guard let uid = UserID(userID) else { throw MatrixError.invalidParam("Invalid user ID \(userID)") }
             guard let ids = ids.arrayValue else { throw MatrixError.badJSON("device_keys.\(userID) must be a list") }
-            guard uid.server.rawValue == serverName.rawValue else {
-                // Remote keys come over federation, which this service does not do yet.
-                failures[uid.server.rawValue] = ["status": 503, "message": "Federation is not available"]
-                continue
-            }
+            guard isLocal(uid, else: &failures) else { continue }
             guard try await accounts.userExists(userID) else { continue }
             let signatures = try await keyStore.signatures(on: userID, viewer: viewer)
             var mine: [String: JSON] = [:]
@@ -114,6 +110,14 @@ extension ClientAPI {
                       "self_signing_keys": .object(selfSigning), "user_signing_keys": .object(userSigning)])
     }
 
+    /// Remote users' keys come over federation, which this service does not do yet: their
+    /// server is reported in `failures`.
+    private func isLocal(_ uid: UserID, else failures: inout [String: JSON]) -> Bool {
+        if uid.server.rawValue == serverName.rawValue { return true }
+        failures[uid.server.rawValue] = ["status": 503, "message": "Federation is not available"]
+        return false
+    }
+
     /// A key with separately uploaded signatures added to its own.
     static func merging(_ signatures: [KeySignature], into key: JSON) -> JSON {
         var out = key
@@ -130,10 +134,7 @@ extension ClientAPI {
         for (userID, devices) in wanted {
             guard let uid = UserID(userID) else { throw MatrixError.invalidParam("Invalid user ID \(userID)") }
             guard let devices = devices.objectValue else { throw MatrixError.badJSON("one_time_keys.\(userID) must be an object") }
-            guard uid.server.rawValue == serverName.rawValue else {
-                failures[uid.server.rawValue] = ["status": 503, "message": "Federation is not available"]
-                continue
-            }
+            guard isLocal(uid, else: &failures) else { continue }
             var byDevice: [String: JSON] = [:]
             for (deviceID, algorithm) in devices {
                 guard let algorithm = algorithm.stringValue else { throw MatrixError.badJSON("the algorithm must be a string") }
