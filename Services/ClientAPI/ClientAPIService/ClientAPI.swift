@@ -20,6 +20,7 @@ public final class ClientAPI: Sendable {
     public let serverName: ServerName
     public let signingKey: SigningKey
     let publisher: BusBridge
+    let roomVersionCache = RoomVersionCache()
     // Set once in init; the room server calls back into this object after commits.
     nonisolated(unsafe) private(set) var roomServer: RoomServer!
 
