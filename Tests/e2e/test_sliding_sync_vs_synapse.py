@@ -238,3 +238,21 @@ async def test_invite_and_join_match_synapse(http, settings, make_account):
     third = {w: await ss_ok(http, w.base, w.alice, room_list(9), pos=second[w]["pos"]) for w in (m, s)}
     assert_same(views(m, third[m]), views(s, third[s]), "the invite once joined")
     assert views(m, third[m])["inv"]["initial"] is True
+
+
+async def test_knock_matches_synapse(http, settings, make_account):
+    worlds = []
+    for base in (settings.base1, settings.synapse_url):
+        accounts = [await make_account(base, via="admin", prefix=p) for p in ("alice", "bob", "carol")]
+        worlds.append(World(base, *(a.user for a in accounts)))
+    m, s = worlds
+    first = {w: await ss_ok(http, w.base, w.alice, room_list(9)) for w in (m, s)}
+    for w in (m, s):
+        await create(http, w, w.bob, "knock", name="knock here", room_version="10",
+                     initial_state=[{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}])
+        await call(http, w, w.alice, "POST", f"/knock/{q(w.rooms['knock'])}", {"reason": "let me in"})
+    # A knocked room is listed with the stripped state the knocker may see.
+    second = {w: await ss_ok(http, w.base, w.alice, room_list(9), pos=first[w]["pos"]) for w in (m, s)}
+    assert_same(views(m, second[m]), views(s, second[s]), "a knocked room")
+    assert ("m.room.member", "alice") in views(m, second[m])["knock"]["invite_state"]
+    assert counts(second[m]) == counts(second[s]) == {"all_rooms": 1}

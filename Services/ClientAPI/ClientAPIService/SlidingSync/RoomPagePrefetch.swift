@@ -12,7 +12,8 @@ struct RenderJob: Sendable {
 
     var roomID: String { room.roomID }
     var joined: Bool { room.membership.membership == "join" }
-    var invited: Bool { room.membership.membership == "invite" }
+    /// Invites and knocks: the user sees only the room's stripped state.
+    var invited: Bool { room.strippedOnly }
 
     /// A room the user left is shown up to the leave.
     func upTo(_ ctx: RoomRenderContext) -> Int64 { joined ? ctx.upTo : min(ctx.upTo, room.membership.streamPos) }

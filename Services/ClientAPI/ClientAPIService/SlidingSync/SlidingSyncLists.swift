@@ -14,6 +14,8 @@ struct ListedRoom: Sendable {
     let activity: Int64
     var bumpStamp: Int64 = 0
     var roomID: String { membership.roomID }
+    /// Invites and knocks: the user sees only the room's stripped state.
+    var strippedOnly: Bool { membership.membership == "invite" || membership.membership == "knock" }
 }
 
 /// The rooms every list selects, and the room config each selected room gets.
@@ -36,6 +38,7 @@ extension ClientAPI {
             switch m.membership {
             case "join": return true
             case "invite": return !ignored.contains(m.sender)
+            case "knock": return true
             case "leave", "ban": return from.map { m.streamPos > $0 } == true && sent.contains(m.roomID)
             default: return false
             }

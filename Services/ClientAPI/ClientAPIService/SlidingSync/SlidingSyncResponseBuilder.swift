@@ -25,7 +25,7 @@ extension ClientAPI {
             if listed[roomID] == nil {
                 // Subscriptions reach only rooms the user is or was in.
                 guard let m = try await rooms.membership(roomID, user.userID), m.streamPos <= upTo,
-                      ["join", "invite", "leave", "ban"].contains(m.membership) else { continue }
+                      ["join", "invite", "knock", "leave", "ban"].contains(m.membership) else { continue }
                 listed[roomID] = ListedRoom(membership: m, activity: m.streamPos)
             }
             configs[roomID] = configs[roomID].map { $0.merged(cfg) } ?? cfg
@@ -49,8 +49,8 @@ extension ClientAPI {
             let mode: RoomRenderMode
             if let rec = sent[roomID], !(room.membership.membership == "join" && room.membership.streamPos > rec.sentUpTo) {
                 let prev = RoomConfig.decode(rec.config) ?? RoomConfig()
-                let expand = cfg.timelineLimit > prev.timelineLimit && room.membership.membership != "invite"
-                let added = room.membership.membership == "invite" ? [] : cfg.requiredState.subtracting(prev.requiredState)
+                let expand = cfg.timelineLimit > prev.timelineLimit && !room.strippedOnly
+                let added = room.strippedOnly ? [] : cfg.requiredState.subtracting(prev.requiredState)
                 let changed: Bool
                 switch room.membership.membership {
                 case "join": changed = min(lastPos[roomID] ?? 0, upTo) > rec.sentUpTo || ownReceipts.contains(roomID) || dmChanged

@@ -136,7 +136,8 @@ extension ClientAPI {
         return outs.reduce(into: [:]) { acc, kv in acc[kv.key] = (.object(kv.value), known[kv.key] ?? []) }
     }
 
-    /// Stripped state an invitee may see: the room's description, their invite and the inviter.
+    /// Stripped state an invitee (or knocker) may see: the room's description, their invite
+    /// (or knock) and the inviter.
     func inviteState(_ m: MembershipRow, viewer: String) async throws -> [JSON] {
         let keep: Set<String> = ["m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias",
                                  "m.room.encryption", "m.room.topic"]
