@@ -97,4 +97,23 @@ extension EventStore {
         }
         return out
     }
+
+    /// State of many rooms, each at its own position: the latest state event per key at
+    /// or before that position.
+    public func stateAt(_ points: [(roomID: String, pos: Int64)]) async throws -> [String: [StoredEvent]] {
+        guard !points.isEmpty else { return [:] }
+        var out: [String: [StoredEvent]] = [:]
+        for s in try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns)
+            FROM unnest(\(points.map(\.roomID))::text[], \(points.map(\.pos))::int8[]) AS x(r, p)
+            CROSS JOIN LATERAL (
+                SELECT DISTINCT ON (type, state_key) * FROM events
+                WHERE room_id = x.r AND state_key IS NOT NULL AND stream_pos <= x.p
+                ORDER BY type, state_key, stream_pos DESC) e
+            LEFT JOIN redactions r ON r.redacts = e.event_id
+            """)) {
+            out[s.event.roomID, default: []].append(s)
+        }
+        return out
+    }
 }

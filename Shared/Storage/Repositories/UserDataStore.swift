@@ -158,23 +158,4 @@ public struct UserDataStore: Sendable {
             """).decode((String, Int64).self) { out[a] = n }
         return out
     }
-
-    // MARK: notification counts
-
-    /// (notifications, highlights) per thread for events after the user's read position.
-    public func unreadCounts(userID: String, roomID: String, readUpTo: [String: Int64]) async throws -> [String: (Int64, Int64)] {
-        let mainRead = readUpTo[""] ?? 0
-        var out: [String: (Int64, Int64)] = [:]
-        for try await (th, p, h) in try await db.query("""
-            SELECT thread_id, stream_pos, highlight FROM event_push_actions
-            WHERE user_id = \(userID) AND room_id = \(roomID) AND stream_pos > \(mainRead)
-            """).decode((String, Int64, Bool).self) {
-            if let t = readUpTo[th], p <= t { continue }
-            var c = out[th] ?? (0, 0)
-            c.0 += 1
-            if h { c.1 += 1 }
-            out[th] = c
-        }
-        return out
-    }
 }

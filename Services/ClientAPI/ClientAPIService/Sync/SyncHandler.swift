@@ -64,29 +64,15 @@ struct SyncBuilder {
             active = a
         }
 
+        // First which rooms this response carries, then their data for all of them at once.
+        var plans: [RoomPlan] = []
         for m in memberships where m.streamPos <= upTo && filter.rooms.allowsRoom(m.roomID) {
             switch m.membership {
             case "join":
                 let newlyJoined = since == nil || changed[m.roomID] != nil
                 if let active, !newlyJoined, !active.contains(m.roomID) { continue }
-                var room = try await roomBody(m.roomID, after: from, upTo: upTo, full: fullState || newlyJoined, ignored: ignored)
-                var ephemeral: [JSON] = []
-                if let users = typing[m.roomID] { ephemeral.append(["type": "m.typing", "content": ["user_ids": JSON(users)]]) }
-                let rr = receipts.filter { $0.roomID == m.roomID && ($0.type != "m.read.private" || $0.userID == user.userID) }
-                if !rr.isEmpty { ephemeral.append(ClientAPI.receiptEvent(rr)) }
-                room["ephemeral"] = ["events": .array(ephemeral)]
-                let roomData = accountDataChanges.filter { $0.0 == m.roomID }.map { (_, type, content) -> JSON in
-                    ["type": .string(type), "content": (try? JSON.parse(content)) ?? [:]]
-                }
-                room["account_data"] = ["events": .array(roomData)]
-                let counts = try await unreadCounts(m.roomID)
-                room["unread_notifications"] = counts.main
-                if !counts.threads.isEmpty { room["unread_thread_notifications"] = .object(counts.threads) }
-                let timelineEmpty = room["timeline"]?["events"]?.arrayValue?.isEmpty ?? true
-                let stateEmpty = room["state"]?["events"]?.arrayValue?.isEmpty ?? true
-                if since == nil || newlyJoined || !timelineEmpty || !stateEmpty || !ephemeral.isEmpty || !roomData.isEmpty || fullState {
-                    join[m.roomID] = .object(room)
-                }
+                plans.append(RoomPlan(roomID: m.roomID, after: from, upTo: upTo, full: fullState || newlyJoined,
+                                      joined: true, newlyJoined: newlyJoined))
             case "invite" where (since == nil || changed[m.roomID] != nil) && !ignored.contains(m.sender):
                 invite[m.roomID] = ["invite_state": ["events": .array(try await strippedState(m.roomID, member: m.eventID))]]
             case "knock" where since == nil || changed[m.roomID] != nil:
@@ -94,10 +80,35 @@ struct SyncBuilder {
             case "leave", "ban":
                 guard (since != nil && changed[m.roomID] != nil) || (since == nil && filter.includeLeave) else { continue }
                 // A rejected invite or a room never joined has no readable history: state only.
-                let room = try await roomBody(m.roomID, after: from, upTo: m.streamPos, full: true, ignored: ignored)
-                leave[m.roomID] = .object(room)
+                plans.append(RoomPlan(roomID: m.roomID, after: from, upTo: m.streamPos, full: true, joined: false, newlyJoined: false))
             default:
                 continue
+            }
+        }
+        var bodies = try await roomBodies(plans, ignored: ignored)
+        let unread = try await api.userData.unreadCounts(userID: user.userID, rooms: plans.filter(\.joined).map(\.roomID))
+        for plan in plans {
+            guard var room = bodies.removeValue(forKey: plan.roomID) else { continue }
+            guard plan.joined else {
+                leave[plan.roomID] = .object(room)
+                continue
+            }
+            var ephemeral: [JSON] = []
+            if let users = typing[plan.roomID] { ephemeral.append(["type": "m.typing", "content": ["user_ids": JSON(users)]]) }
+            let rr = receipts.filter { $0.roomID == plan.roomID && ($0.type != "m.read.private" || $0.userID == user.userID) }
+            if !rr.isEmpty { ephemeral.append(ClientAPI.receiptEvent(rr)) }
+            room["ephemeral"] = ["events": .array(ephemeral)]
+            let roomData = accountDataChanges.filter { $0.0 == plan.roomID }.map { (_, type, content) -> JSON in
+                ["type": .string(type), "content": (try? JSON.parse(content)) ?? [:]]
+            }
+            room["account_data"] = ["events": .array(roomData)]
+            let counts = Self.unreadJSON(unread[plan.roomID] ?? [:])
+            room["unread_notifications"] = counts.main
+            if !counts.threads.isEmpty { room["unread_thread_notifications"] = .object(counts.threads) }
+            let timelineEmpty = room["timeline"]?["events"]?.arrayValue?.isEmpty ?? true
+            let stateEmpty = room["state"]?["events"]?.arrayValue?.isEmpty ?? true
+            if since == nil || plan.newlyJoined || !timelineEmpty || !stateEmpty || !ephemeral.isEmpty || !roomData.isEmpty || fullState {
+                join[plan.roomID] = .object(room)
             }
         }
 
@@ -135,50 +146,69 @@ struct SyncBuilder {
         return (body, isEmpty)
     }
 
-    /// Timeline and state of one room between `after` and `upTo`.
-    private func roomBody(_ roomID: String, after: Int64, upTo: Int64, full: Bool, ignored: Set<String>) async throws -> [String: JSON] {
+    /// Timeline and state of each planned room, read with a fixed number of queries for all.
+    private func roomBodies(_ plans: [RoomPlan], ignored: Set<String>) async throws -> [String: [String: JSON]] {
         let limit = filter.timeline.limit ?? 10
-        let timelineAllowed = filter.timeline.allowsRoom(roomID)
-        var raw = timelineAllowed && limit > 0
-            ? try await api.events.roomEvents(roomID, after: full ? 0 : after, upTo: upTo, limit: limit + 1, backwards: true) : []
-        var limited = raw.count > limit
-        if limited { raw.removeLast() }
-        raw.reverse()
-        if full && !raw.isEmpty && raw.first!.streamPos <= after { limited = true }
-        // For a fresh view, the timeline starts no earlier than needed but may reach before `after`.
-        let timeline = try await api.historyFilter(roomID, user.userID).apply(filter.timeline.apply(raw, ignoring: ignored))
-        let timelineStart = raw.first.map { $0.streamPos - 1 } ?? upTo
-        var state: [StoredEvent] = []
-        if full {
-            state = try await api.events.stateAt(roomID, pos: timelineStart)
-        } else if limited {
-            state = try await api.events.stateAt(roomID, pos: timelineStart).filter { $0.streamPos > after }
+        let timelines = try await api.events.latestEvents(plans.filter { limit > 0 && filter.timeline.allowsRoom($0.roomID) }.map {
+            TimelineSlice(roomID: $0.roomID, after: $0.full ? 0 : $0.after, upTo: $0.upTo, limit: limit + 1)
+        })
+        let history = try await HistoryFilter.loadMany(api, rooms: plans.map(\.roomID), userID: user.userID)
+        struct Shown { var timeline: [StoredEvent]; var limited: Bool; var start: Int64 }
+        var shown: [String: Shown] = [:]
+        var statePoints: [(roomID: String, pos: Int64)] = []
+        for plan in plans {
+            var raw = timelines[plan.roomID] ?? []
+            var limited = raw.count > limit
+            if limited { raw.removeLast(raw.count - limit) }
+            raw.reverse()
+            if plan.full && !raw.isEmpty && raw.first!.streamPos <= plan.after { limited = true }
+            // For a fresh view, the timeline starts no earlier than needed but may reach before `after`.
+            let candidates = try await filter.timeline.apply(raw, ignoring: ignored)
+            let timeline = history[plan.roomID]?.apply(candidates) ?? candidates
+            let start = raw.first.map { $0.streamPos - 1 } ?? plan.upTo
+            shown[plan.roomID] = Shown(timeline: timeline, limited: limited, start: start)
+            if plan.full || limited { statePoints.append((plan.roomID, start)) }
         }
-        let inTimeline = Set(timeline.map(\.event.eventID))
-        state = state.filter { !inTimeline.contains($0.event.eventID) && filter.state.matches($0.event) }
-        if filter.state.lazyLoadMembers {
-            let senders = Set(timeline.map(\.event.sender)).union([user.userID])
-            state = state.filter { $0.event.type != "m.room.member" || senders.contains($0.event.stateKey ?? "") }
-        }
-        var out: [String: JSON] = [
-            "timeline": [
-                "events": .array(try await api.format(timeline, roomID: roomID, viewer: user, includeRoomID: false)),
-                "limited": .bool(limited),
-                "prev_batch": .string(StreamToken.make(timelineStart)),
-            ],
-            "state": ["events": .array(try await api.format(state, roomID: roomID, viewer: user, includeRoomID: false))],
-        ]
-        if full || limited { out["summary"] = try await summary(roomID) }
-        return out
-    }
+        let states = try await api.events.stateAt(statePoints)
+        let summarised = statePoints.map(\.roomID)
+        let counts = try await api.rooms.memberCounts(summarised)
+        let heroes = try await api.rooms.heroes(summarised, viewer: user.userID, limit: 5)
 
-    private func summary(_ roomID: String) async throws -> JSON {
-        let members = try await api.rooms.members(roomID)
-        let joined = members.filter { $0.membership == "join" }
-        let invited = members.filter { $0.membership == "invite" }
-        let heroes = (joined + invited).map(\.userID).filter { $0 != user.userID }.sorted().prefix(5)
-        return ["m.heroes": JSON(Array(heroes)), "m.joined_member_count": .int(Int64(joined.count)),
-                "m.invited_member_count": .int(Int64(invited.count))]
+        var lists: [[StoredEvent]] = []
+        for plan in plans {
+            let sh = shown[plan.roomID]!
+            var state = states[plan.roomID] ?? []
+            if !plan.full { state = state.filter { $0.streamPos > plan.after } }
+            let inTimeline = Set(sh.timeline.map(\.event.eventID))
+            state = state.filter { !inTimeline.contains($0.event.eventID) && filter.state.matches($0.event) }
+            if filter.state.lazyLoadMembers {
+                let senders = Set(sh.timeline.map(\.event.sender)).union([user.userID])
+                state = state.filter { $0.event.type != "m.room.member" || senders.contains($0.event.stateKey ?? "") }
+            }
+            lists += [sh.timeline, state]
+        }
+        let formatted = try await api.formatMany(lists, viewer: user, includeRoomID: false)
+        var out: [String: [String: JSON]] = [:]
+        for (i, plan) in plans.enumerated() {
+            let sh = shown[plan.roomID]!
+            var body: [String: JSON] = [
+                "timeline": [
+                    "events": .array(formatted[2 * i]),
+                    "limited": .bool(sh.limited),
+                    "prev_batch": .string(StreamToken.make(sh.start)),
+                ],
+                "state": ["events": .array(formatted[2 * i + 1])],
+            ]
+            if plan.full || sh.limited {
+                let c = counts[plan.roomID] ?? (0, 0)
+                // Heroes are joined and invited members only here, as before the batch read.
+                let h = (heroes[plan.roomID] ?? []).filter { $0.membership == "join" || $0.membership == "invite" }.map(\.userID)
+                body["summary"] = ["m.heroes": JSON(h), "m.joined_member_count": .int(c.joined),
+                                   "m.invited_member_count": .int(c.invited)]
+            }
+            out[plan.roomID] = body
+        }
+        return out
     }
 
     private func strippedState(_ roomID: String, member: String) async throws -> [JSON] {
@@ -195,9 +225,8 @@ struct SyncBuilder {
         return out
     }
 
-    private func unreadCounts(_ roomID: String) async throws -> (main: JSON, threads: [String: JSON]) {
-        let read = try await api.userData.readUpTo(userID: user.userID, roomID: roomID)
-        let counts = try await api.userData.unreadCounts(userID: user.userID, roomID: roomID, readUpTo: read)
+    /// The main timeline's counts and each thread's, as /sync carries them.
+    static func unreadJSON(_ counts: [String: (Int64, Int64)]) -> (main: JSON, threads: [String: JSON]) {
         var n: Int64 = 0, h: Int64 = 0
         var threads: [String: JSON] = [:]
         for (th, c) in counts {
@@ -207,4 +236,15 @@ struct SyncBuilder {
         }
         return (["notification_count": .int(n), "highlight_count": .int(h)], threads)
     }
+}
+
+/// A room a /sync response carries, before its data is read.
+private struct RoomPlan {
+    let roomID: String
+    let after: Int64
+    let upTo: Int64
+    /// The whole state up to the timeline, not only what changed after `after`.
+    let full: Bool
+    let joined: Bool
+    let newlyJoined: Bool
 }
