@@ -1,5 +1,13 @@
 import PostgresNIO
 
+/// A member a room summary names.
+public struct HeroRow: Sendable {
+    public let userID: String
+    public let membership: String
+    public let displayName: String?
+    public let avatarURL: String?
+}
+
 /// Membership reads over many rooms at once, for pages of rooms.
 extension RoomsStore {
     /// Joined and invited member counts per room (rooms with neither are absent).
@@ -16,19 +24,22 @@ extension RoomsStore {
     }
 
     /// Up to `limit` members per room other than `viewer`, as a room summary picks its
-    /// heroes: joined first, then invited, then those who left or were banned, each by user ID.
-    public func heroes(_ rooms: [String], viewer: String, limit: Int) async throws -> [String: [MembershipRow]] {
+    /// heroes: joined first, then invited, then those who left or were banned, each by user
+    /// ID; with the display name and avatar of their membership event.
+    public func heroes(_ rooms: [String], viewer: String, limit: Int) async throws -> [String: [HeroRow]] {
         guard !rooms.isEmpty else { return [:] }
-        var out: [String: [MembershipRow]] = [:]
-        for m in try await Self.decode(db.query("""
-            SELECT m.room_id, m.user_id, m.membership, m.event_id, m.sender, m.stream_pos
+        var out: [String: [HeroRow]] = [:]
+        for try await (r, u, m, name, avatar) in try await db.query("""
+            SELECT m.room_id, m.user_id, m.membership, e.json::jsonb #>> '{content,displayname}', e.json::jsonb #>> '{content,avatar_url}'
             FROM unnest(\(rooms)::text[]) AS x(r) CROSS JOIN LATERAL (
                 SELECT * FROM memberships m WHERE m.room_id = x.r AND m.user_id <> \(viewer)
                   AND m.membership IN ('join', 'invite', 'leave', 'ban')
                 ORDER BY CASE m.membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END, m.user_id
                 LIMIT \(Int64(limit))) m
-            """)) {
-            out[m.roomID, default: []].append(m)
+            JOIN events e ON e.event_id = m.event_id
+            ORDER BY x.r, CASE m.membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END, m.user_id
+            """).decode((String, String, String, String?, String?).self) {
+            out[r, default: []].append(HeroRow(userID: u, membership: m, displayName: name, avatarURL: avatar))
         }
         return out
     }

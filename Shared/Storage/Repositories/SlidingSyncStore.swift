@@ -8,6 +8,11 @@ public struct SlidingSyncPosition: Sendable {
     public let seq: Int64
     /// List counts sent with this position (JSON).
     public let listCounts: String
+    public init(connKey: Int64, seq: Int64, listCounts: String) {
+        self.connKey = connKey
+        self.seq = seq
+        self.listCounts = listCounts
+    }
 }
 
 /// What a connection has been sent of one room.
@@ -35,7 +40,10 @@ public struct SlidingSyncStore: Sendable {
     var log: Logger { db.logger }
 
     /// Starts a connection afresh: a new key, so positions of the one it replaces become unknown.
-    public func open(userID: String, deviceID: String, connID: String) async throws -> SlidingSyncPosition {
+    /// Its first position (seq 0) records `rooms` and `listCounts`: the first response is
+    /// built before the connection is stored, and both are written in one transaction.
+    public func open(userID: String, deviceID: String, connID: String, rooms: [SlidingSyncRoomRecord] = [],
+                     listCounts: String = "{}") async throws -> SlidingSyncPosition {
         try await db.transaction { conn in
             let old = try await conn.rows("""
                 DELETE FROM sliding_sync_connections WHERE user_id = \(userID) AND device_id = \(deviceID) AND conn_id = \(connID)
@@ -50,8 +58,10 @@ public struct SlidingSyncStore: Sendable {
                 VALUES (\(userID), \(deviceID), \(connID), \(nowMillis())) RETURNING conn_key
                 """, logger: log)
             let key = try rows[0].decode(Int64.self)
-            try await conn.query("INSERT INTO sliding_sync_positions (conn_key, seq, list_counts) VALUES (\(key), 0, '{}')", logger: log)
-            return SlidingSyncPosition(connKey: key, seq: 0, listCounts: "{}")
+            try await conn.query("INSERT INTO sliding_sync_positions (conn_key, seq, list_counts) VALUES (\(key), 0, \(listCounts))",
+                                 logger: log)
+            try await insertRooms(rooms, connKey: key, seq: 0, conn: conn)
+            return SlidingSyncPosition(connKey: key, seq: 0, listCounts: listCounts)
         }
     }
 
@@ -125,15 +135,18 @@ public struct SlidingSyncStore: Sendable {
             try await conn.query("""
                 INSERT INTO sliding_sync_positions (conn_key, seq, parent_seq, list_counts) VALUES (\(connKey), \(next), \(parent), \(listCounts))
                 """, logger: log)
-            if !rooms.isEmpty {
-                let lazy = try rooms.map { String(decoding: try JSONEncoder().encode($0.lazyMembers.sorted()), as: UTF8.self) }
-                try await conn.query("""
-                    INSERT INTO sliding_sync_rooms (conn_key, room_id, seq, sent_upto, config, lazy_members)
-                    SELECT \(connKey), r, \(next), u, c, l FROM unnest(\(rooms.map(\.roomID))::text[], \(rooms.map(\.sentUpTo))::int8[],
-                        \(rooms.map(\.config))::text[], \(lazy)::text[]) AS x(r, u, c, l)
-                    """, logger: log)
-            }
+            try await insertRooms(rooms, connKey: connKey, seq: next, conn: conn)
             return next
         }
+    }
+
+    private func insertRooms(_ rooms: [SlidingSyncRoomRecord], connKey: Int64, seq: Int64, conn: PostgresConnection) async throws {
+        guard !rooms.isEmpty else { return }
+        let lazy = try rooms.map { String(decoding: try JSONEncoder().encode($0.lazyMembers.sorted()), as: UTF8.self) }
+        try await conn.query("""
+            INSERT INTO sliding_sync_rooms (conn_key, room_id, seq, sent_upto, config, lazy_members)
+            SELECT \(connKey), r, \(seq), u, c, l FROM unnest(\(rooms.map(\.roomID))::text[], \(rooms.map(\.sentUpTo))::int8[],
+                \(rooms.map(\.config))::text[], \(lazy)::text[]) AS x(r, u, c, l)
+            """, logger: log)
     }
 }

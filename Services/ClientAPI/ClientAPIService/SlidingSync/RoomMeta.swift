@@ -26,9 +26,8 @@ extension ClientAPI {
         if name == nil {
             out["heroes"] = .array((p.heroes[roomID] ?? []).map { m in
                 var h: [String: JSON] = ["user_id": .string(m.userID)]
-                let c = p.heroEvents[m.eventID]?.content
-                if let d = c?["displayname"]?.stringValue { h["displayname"] = .string(d) }
-                if let a = c?["avatar_url"]?.stringValue { h["avatar_url"] = .string(a) }
+                if let d = m.displayName { h["displayname"] = .string(d) }
+                if let a = m.avatarURL { h["avatar_url"] = .string(a) }
                 return .object(h)
             })
         }

@@ -47,8 +47,7 @@ struct RoomPagePrefetch: Sendable {
     /// Current state of the selected types and members.
     var state: [String: [StoredEvent]] = [:]
     var memberCounts: [String: (joined: Int64, invited: Int64)] = [:]
-    var heroes: [String: [MembershipRow]] = [:]
-    var heroEvents: [String: Event] = [:]
+    var heroes: [String: [HeroRow]] = [:]
     var unread: [String: (Int64, Int64)] = [:]
 
     func stateEvent(_ roomID: String, _ type: String, _ key: String = "") -> StoredEvent? {
@@ -66,15 +65,17 @@ extension ClientAPI {
     func prefetchTimelines(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> RoomPagePrefetch {
         var p = RoomPagePrefetch()
         let shown = jobs.filter { !$0.invited }
-        p.timelines = try await events.latestEvents(shown.map {
+        async let timelines = events.latestEvents(shown.map {
             TimelineSlice(roomID: $0.roomID, after: $0.timelineSince ?? 0, upTo: $0.upTo(ctx), limit: $0.config.timelineLimit + 1)
         })
-        p.history = try await HistoryFilter.loadMany(self, rooms: shown.map(\.roomID), userID: ctx.user.userID)
+        async let history = HistoryFilter.loadMany(self, rooms: shown.map(\.roomID), userID: ctx.user.userID)
+        p.timelines = try await timelines
+        p.history = try await history
         return p
     }
 
     /// Current state the rooms select (`matchers`, by room), their name and avatar, member
-    /// counts, heroes of unnamed rooms and unread counts.
+    /// counts, heroes (used for unnamed rooms) and unread counts, read side by side.
     func prefetchState(_ p: inout RoomPagePrefetch, jobs: [RenderJob], matchers: [String: RequiredStateMatcher],
                        ctx: RoomRenderContext) async throws {
         let shown = jobs.filter { !$0.invited }.map(\.roomID)
@@ -86,13 +87,13 @@ extension ClientAPI {
                 if pair.type == "m.room.member" { members.insert(pair.stateKey) } else { types.insert(pair.type) }
             }
         }
-        p.state = try await events.currentState(rooms: shown, types: Array(types), members: Array(members))
-        p.memberCounts = try await rooms.memberCounts(shown)
-        let unnamed = shown.filter { p.name($0) == nil }
-        p.heroes = try await rooms.heroes(unnamed, viewer: ctx.user.userID, limit: 5)
-        let heroEventIDs = p.heroes.values.flatMap { $0.map(\.eventID) }
-        p.heroEvents = Dictionary(try await events.events(heroEventIDs).map { ($0.event.eventID, $0.event) },
-                                  uniquingKeysWith: { a, _ in a })
-        p.unread = try await userData.unreadTotals(userID: ctx.user.userID, rooms: jobs.filter(\.joined).map(\.roomID))
+        async let state = events.currentState(rooms: shown, types: Array(types), members: Array(members))
+        async let counts = rooms.memberCounts(shown)
+        async let heroes = rooms.heroes(shown, viewer: ctx.user.userID, limit: 5)
+        async let unread = userData.unreadTotals(userID: ctx.user.userID, rooms: jobs.filter(\.joined).map(\.roomID))
+        p.state = try await state
+        p.memberCounts = try await counts
+        p.heroes = try await heroes
+        p.unread = try await unread
     }
 }

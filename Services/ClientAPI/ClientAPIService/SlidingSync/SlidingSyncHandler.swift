@@ -21,8 +21,11 @@ extension ClientAPI {
         let timeout = min(max(try req.queryInt("timeout") ?? 0, 0), 120_000)
         let store = SlidingSyncStore(db: db)
 
-        let position: SlidingSyncPosition
+        // A request without pos starts the connection over: its first response is built on
+        // nothing and stored together with the new connection.
+        let position: SlidingSyncPosition?
         let from: Int64?
+        var sent: [String: SlidingSyncRoomRecord] = [:]
         if let raw = req.queryValue("pos") {
             let pos = try SlidingSyncPos.parse(raw)
             // Positions belong to one user, device and conn_id.
@@ -32,31 +35,39 @@ extension ClientAPI {
             }
             position = p
             from = pos.stream
+            sent = try await store.rooms(connKey: p.connKey, asOf: p.seq)
         } else {
-            position = try await store.open(userID: user.userID, deviceID: user.deviceID, connID: request.connID)
+            position = nil
             from = nil
         }
-        let sent = try await store.rooms(connKey: position.connKey, asOf: position.seq)
+        let previousCounts = position?.listCounts ?? "{}"
 
         let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
         while true {
             let head = max(try await db.currentStreamHead(), from ?? 0)
             let built = try await buildSlidingSync(request, user: user, from: from, upTo: head, sent: sent,
-                                                   previousCounts: position.listCounts)
+                                                   previousCounts: previousCounts)
             let remaining = Int(deadline.timeIntervalSinceNow * 1000)
             let draining = await notifier.draining
             if from == nil || built.hasNews || remaining <= 0 || Task.isCancelled || draining {
-                var seq = position.seq
-                // Nothing the connection must remember: the same position carries on.
-                if !built.records.isEmpty || built.listCounts != position.listCounts || from == nil {
-                    guard let next = try await store.commit(connKey: position.connKey, parent: position.seq, rooms: built.records,
-                                                            listCounts: built.listCounts) else {
-                        throw SlidingSyncPos.unknown()
+                let next: SlidingSyncPosition
+                if let position {
+                    // Nothing the connection must remember: the same position carries on.
+                    var seq = position.seq
+                    if !built.records.isEmpty || built.listCounts != position.listCounts {
+                        guard let s = try await store.commit(connKey: position.connKey, parent: position.seq, rooms: built.records,
+                                                             listCounts: built.listCounts) else {
+                            throw SlidingSyncPos.unknown()
+                        }
+                        seq = s
                     }
-                    seq = next
+                    next = SlidingSyncPosition(connKey: position.connKey, seq: seq, listCounts: built.listCounts)
+                } else {
+                    next = try await store.open(userID: user.userID, deviceID: user.deviceID, connID: request.connID,
+                                                rooms: built.records, listCounts: built.listCounts)
                 }
                 var body = built.body
-                body["pos"] = .string(SlidingSyncPos(connKey: position.connKey, seq: seq, stream: head).token)
+                body["pos"] = .string(SlidingSyncPos(connKey: next.connKey, seq: next.seq, stream: head).token)
                 return .json(.object(body))
             }
             _ = await notifier.wait(user: user.userID, rooms: built.watchRooms, after: head, timeoutMs: remaining)

@@ -149,10 +149,11 @@ struct SyncBuilder {
     /// Timeline and state of each planned room, read with a fixed number of queries for all.
     private func roomBodies(_ plans: [RoomPlan], ignored: Set<String>) async throws -> [String: [String: JSON]] {
         let limit = filter.timeline.limit ?? 10
-        let timelines = try await api.events.latestEvents(plans.filter { limit > 0 && filter.timeline.allowsRoom($0.roomID) }.map {
+        async let timelineRead = api.events.latestEvents(plans.filter { limit > 0 && filter.timeline.allowsRoom($0.roomID) }.map {
             TimelineSlice(roomID: $0.roomID, after: $0.full ? 0 : $0.after, upTo: $0.upTo, limit: limit + 1)
         })
-        let history = try await HistoryFilter.loadMany(api, rooms: plans.map(\.roomID), userID: user.userID)
+        async let historyRead = HistoryFilter.loadMany(api, rooms: plans.map(\.roomID), userID: user.userID)
+        let (timelines, history) = try await (timelineRead, historyRead)
         struct Shown { var timeline: [StoredEvent]; var limited: Bool; var start: Int64 }
         var shown: [String: Shown] = [:]
         var statePoints: [(roomID: String, pos: Int64)] = []
@@ -169,10 +170,11 @@ struct SyncBuilder {
             shown[plan.roomID] = Shown(timeline: timeline, limited: limited, start: start)
             if plan.full || limited { statePoints.append((plan.roomID, start)) }
         }
-        let states = try await api.events.stateAt(statePoints)
         let summarised = statePoints.map(\.roomID)
-        let counts = try await api.rooms.memberCounts(summarised)
-        let heroes = try await api.rooms.heroes(summarised, viewer: user.userID, limit: 5)
+        async let stateRead = api.events.stateAt(statePoints)
+        async let countRead = api.rooms.memberCounts(summarised)
+        async let heroRead = api.rooms.heroes(summarised, viewer: user.userID, limit: 5)
+        let (states, counts, heroes) = try await (stateRead, countRead, heroRead)
 
         var lists: [[StoredEvent]] = []
         for plan in plans {
