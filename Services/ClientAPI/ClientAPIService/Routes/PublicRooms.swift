@@ -83,7 +83,7 @@ extension ClientAPI {
         }
     }
 
-    private func publicRoomsPage(_ query: PublicRoomsQuery) async throws -> JSON {
+    func publicRoomsPage(_ query: PublicRoomsQuery) async throws -> JSON {
         let page = try await directory.publicRooms(query)
         var out: [String: JSON] = [
             "chunk": .array(page.rooms.map(Self.chunkEntry)),
