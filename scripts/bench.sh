@@ -47,6 +47,8 @@ fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh
+# shellcheck source=scripts/lib/synapse.sh
+source scripts/lib/synapse.sh
 svc_install_traps
 
 # Server settings from the caller's shell must not change what is measured.
@@ -66,7 +68,7 @@ svc_on_exit 'rm -rf "$TMP"'
 
 print_logs() {
   local f
-  for f in "$TMP"/logs/*.log "$TMP"/synapse/homeserver.log; do
+  for f in "$TMP"/logs/*.log "$TMP"/synapse/homeserver.log "$TMP"/synapse/synapse.out; do
     [[ -f "$f" ]] || continue
     printf '\n----- last 40 lines of %s -----\n' "$(basename "$f")" >&2
     tail -n 40 "$f" >&2
@@ -149,25 +151,8 @@ TARGETS=(--target "myelin,$MYELIN_URL,$MYELIN_PID,myelin")
 
 # --- Synapse ---------------------------------------------------------------------
 if [[ "$WITH_SYNAPSE" == 1 ]]; then
-  svc_free_port SYNAPSE_PORT
-  SYNAPSE_URL="http://127.0.0.1:$SYNAPSE_PORT"
-  SYN="$TMP/synapse"
-  mkdir -p "$SYN"
-  # Synapse refuses a database whose collation is not C.
-  svc_pg_psql "$TMP/postgres" -c "CREATE DATABASE synapse OWNER myelin ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
-  svc_log "generating Synapse's config"
-  (cd "$SYN" && "$PY" -m synapse.app.homeserver --server-name "localhost:$SYNAPSE_PORT" \
-    --config-path "$SYN/homeserver.yaml" --data-directory "$SYN" \
-    --generate-config --report-stats=no) >"$TMP/logs/synapse-generate.log" 2>&1 ||
-    svc_die "Synapse config generation failed: $(tail -n 20 "$TMP/logs/synapse-generate.log")"
-  "$PY" scripts/bench/synapse_config.py --config "$SYN/homeserver.yaml" \
-    --port "$SYNAPSE_PORT" --pg-port "$PG_PORT" --db synapse
-  svc_log "starting Synapse on $SYNAPSE_URL (first start creates its schema)"
   svc_on_exit 'svc_stop_group "${SYNAPSE_PID:-}" synapse 20'
-  # From its own folder: its log config writes relative to it.
-  svc_spawn SYNAPSE_PID "$TMP/logs/synapse.log" \
-    bash -c 'cd "$1" && exec "$2" -m synapse.app.homeserver -c "$1/homeserver.yaml"' _ "$SYN" "$PY"
-  svc_wait_http "$SYNAPSE_URL/health" 300 "$SYNAPSE_PID" || svc_die "Synapse did not become healthy"
+  syn_start "$TMP/synapse" "$PY" "$TMP/postgres" "$PG_PORT" synapse
   TARGETS+=(--target "synapse,$SYNAPSE_URL,$SYNAPSE_PID,synapse")
 fi
 

@@ -11,7 +11,9 @@
 # 4. End to end: generates a signing key, runs `myelin migrate` on a separate
 #    database, starts `myelin serve --all` and a second process
 #    `myelin-client-api` (same Postgres and Redis) on free ports, waits for
-#    /health, and runs `pytest Tests/e2e` from a cached venv in .venv/.
+#    /health, starts Synapse (from PyPI, its own database on the same Postgres
+#    server, with a TLS federation listener) as the reference server and
+#    federation peer, and runs `pytest Tests/e2e` from a cached venv in .venv/.
 # 5. Tears everything down; on failure prints the tail of the server logs.
 # Exits non-zero if anything failed. Extra arguments go to pytest.
 #
@@ -31,6 +33,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh
+# shellcheck source=scripts/lib/synapse.sh
+source scripts/lib/synapse.sh
 svc_install_traps
 
 SKIP_SWIFT=${MYELIN_TEST_SKIP_SWIFT:-0}
@@ -86,7 +90,7 @@ ensure_venv() {
   local req="Tests/e2e/requirements.txt" stamp=".venv/.requirements.sha256" want
   want=$(sha256sum "$req" | cut -d' ' -f1)
   if [[ -x .venv/bin/python ]] && [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]] &&
-    .venv/bin/python -c 'import nio, pytest, pytest_asyncio, aiohttp' 2>/dev/null; then
+    .venv/bin/python -c 'import nio, pytest, pytest_asyncio, aiohttp, synapse' 2>/dev/null; then
     return 0
   fi
   svc_log "setting up the e2e venv in .venv/"
@@ -135,7 +139,7 @@ else
 
   print_server_logs() {
     local f
-    for f in "$TMP"/logs/*.log; do
+    for f in "$TMP"/logs/*.log "$TMP"/synapse/homeserver.log; do
       [[ -f "$f" ]] || continue
       printf '\n----- last 100 lines of %s -----\n' "$(basename "$f")" >&2
       tail -n 100 "$f" >&2
@@ -166,11 +170,18 @@ else
   svc_wait_http "$BASEURL1/health" 60 "$PID1" || svc_die "myelin serve --all did not become healthy"
   svc_wait_http "$BASEURL2/health" 60 "$PID2" || svc_die "myelin-client-api did not become healthy"
 
+  # The reference server: same Postgres server, its own database; a TLS
+  # federation listener so it can be a federation peer too.
+  svc_on_exit 'svc_stop_group "${SYNAPSE_PID:-}" synapse 20'
+  syn_start "$TMP/synapse" "$PWD/.venv/bin/python" "$TMP/postgres" "$PG_PORT" synapse_e2e federation
+
   svc_log "running the e2e suite"
   # The suite keeps itself well under two minutes; this is only a backstop.
   if ! env MYELIN_E2E_BASEURL="$BASEURL1" MYELIN_E2E_BASEURL2="$BASEURL2" \
     MYELIN_E2E_SERVER_NAME="$SERVER_NAME" MYELIN_E2E_SHARED_SECRET="$SHARED_SECRET" \
     MYELIN_E2E_MAX_BODY_BYTES="$MAX_BODY_BYTES" \
+    MYELIN_E2E_SYNAPSE_URL="$SYNAPSE_URL" MYELIN_E2E_SYNAPSE_SERVER_NAME="$SYNAPSE_SERVER_NAME" \
+    MYELIN_E2E_SYNAPSE_SHARED_SECRET="$SYNAPSE_SHARED_SECRET" \
     timeout --kill-after=10 600 .venv/bin/python -m pytest Tests/e2e "$@" 2>&1 | tee "$TMP/logs/pytest.out"; then
     FAILED+=("e2e")
   fi

@@ -7,6 +7,10 @@ The suite drives running servers; scripts/test.sh starts them and sets:
   MYELIN_E2E_SHARED_SECRET   MYELIN_REGISTRATION_SHARED_SECRET of the servers
   MYELIN_E2E_MAX_BODY_BYTES  MYELIN_MAX_BODY_BYTES of the servers (optional,
                              default 1048576)
+  MYELIN_E2E_SYNAPSE_URL, MYELIN_E2E_SYNAPSE_SERVER_NAME,
+  MYELIN_E2E_SYNAPSE_SHARED_SECRET
+                             a Synapse beside them: the reference for client-API
+                             behaviour and a federation peer
 Registration is enabled on the servers (m.login.dummy, no token).
 """
 
@@ -36,6 +40,9 @@ class Settings:
     server_name: str
     shared_secret: str
     max_body_bytes: int
+    synapse_url: str
+    synapse_server_name: str
+    synapse_shared_secret: str
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +52,9 @@ def settings() -> Settings:
         "MYELIN_E2E_BASEURL2",
         "MYELIN_E2E_SERVER_NAME",
         "MYELIN_E2E_SHARED_SECRET",
+        "MYELIN_E2E_SYNAPSE_URL",
+        "MYELIN_E2E_SYNAPSE_SERVER_NAME",
+        "MYELIN_E2E_SYNAPSE_SHARED_SECRET",
     ]
     missing = [n for n in names if not os.environ.get(n)]
     if missing:
@@ -58,6 +68,9 @@ def settings() -> Settings:
         server_name=os.environ["MYELIN_E2E_SERVER_NAME"],
         shared_secret=os.environ["MYELIN_E2E_SHARED_SECRET"],
         max_body_bytes=int(os.environ.get("MYELIN_E2E_MAX_BODY_BYTES", "1048576")),
+        synapse_url=os.environ["MYELIN_E2E_SYNAPSE_URL"].rstrip("/"),
+        synapse_server_name=os.environ["MYELIN_E2E_SYNAPSE_SERVER_NAME"],
+        synapse_shared_secret=os.environ["MYELIN_E2E_SYNAPSE_SHARED_SECRET"],
     )
 
 
@@ -87,6 +100,10 @@ async def make_account(http, settings: Settings):
     clients: list[nio.AsyncClient] = []
 
     async def make(base: str, via: str = "uia", prefix: str = "e2e") -> Account:
+        # Synapse takes the same registration calls; its users carry its name.
+        on_synapse = base == settings.synapse_url
+        secret = settings.synapse_shared_secret if on_synapse else settings.shared_secret
+        server_name = settings.synapse_server_name if on_synapse else settings.server_name
         localpart = random_localpart(prefix)
         password = "pw-" + random_localpart("secret")
         if via == "uia":
@@ -94,7 +111,7 @@ async def make_account(http, settings: Settings):
             clients.append(client)
             user = User(resp.user_id, localpart, password, resp.access_token, resp.device_id)
         elif via == "admin":
-            resp = await register_admin_api(http, base, settings.shared_secret, localpart, password)
+            resp = await register_admin_api(http, base, secret, localpart, password)
             assert resp.status == 200, f"admin registration failed: {resp}"
             user = User(
                 resp.body["user_id"], localpart, password,
@@ -105,7 +122,7 @@ async def make_account(http, settings: Settings):
             clients.append(client)
         else:
             raise ValueError(via)
-        assert user.user_id == f"@{localpart}:{settings.server_name}", user
+        assert user.user_id == f"@{localpart}:{server_name}", user
         return Account(user, client)
 
     yield make

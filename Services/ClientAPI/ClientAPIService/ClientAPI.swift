@@ -24,6 +24,7 @@ public final class ClientAPI: Sendable {
     public let federation: FederationClient
     let federationAuth: RequestAuthenticator
     let publisher: BusBridge
+    let roomVersionCache = RoomVersionCache()
     // Set once in init; the room server calls back into this object after commits.
     nonisolated(unsafe) private(set) var roomServer: RoomServer!
 

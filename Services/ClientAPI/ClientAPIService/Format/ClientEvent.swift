@@ -39,44 +39,63 @@ enum ClientEvent {
 
 extension ClientAPI {
     func roomVersion(_ roomID: String) async throws -> RoomVersion {
-        guard let v = try await events.roomVersion(roomID), let rv = RoomVersion.named(v) else {
-            throw MatrixError.notFound("Unknown room")
-        }
+        guard let rv = try await roomVersions([roomID])[roomID] else { throw MatrixError.notFound("Unknown room") }
         return rv
+    }
+
+    /// Versions of many rooms; they never change, so each is read from the database once.
+    func roomVersions(_ rooms: [String]) async throws -> [String: RoomVersion] {
+        var out = await roomVersionCache.lookup(rooms)
+        let missing = rooms.filter { out[$0] == nil }
+        if !missing.isEmpty {
+            let read = try await events.roomVersions(missing).compactMapValues(RoomVersion.named)
+            await roomVersionCache.store(read)
+            out.merge(read, uniquingKeysWith: { a, _ in a })
+        }
+        return out
     }
 
     /// Formats events of one room for a viewer, adding `prev_content` for state changes and
     /// the redaction event to redacted ones.
     func format(_ list: [StoredEvent], roomID: String, viewer: TokenOwner, includeRoomID: Bool = true) async throws -> [JSON] {
         guard !list.isEmpty else { return [] }
-        let version = try await roomVersion(roomID)
-        let redactionIDs = list.compactMap(\.redactedBy)
+        return try await formatMany([list], viewer: viewer, includeRoomID: includeRoomID)[0]
+    }
+
+    /// Formats several lists of events (of any rooms) with one query each for redactions
+    /// and previous contents, whatever the number of lists.
+    func formatMany(_ lists: [[StoredEvent]], viewer: TokenOwner, includeRoomID: Bool = true) async throws -> [[JSON]] {
+        let all = lists.flatMap { $0 }
+        guard !all.isEmpty else { return lists.map { _ in [] } }
+        let versions = try await roomVersions(Array(Set(all.map(\.event.roomID))))
+        func version(_ roomID: String) throws -> RoomVersion {
+            guard let v = versions[roomID] else { throw MatrixError.notFound("Unknown room") }
+            return v
+        }
+        let redactionIDs = all.compactMap(\.redactedBy)
         var redactions: [String: JSON] = [:]
         if !redactionIDs.isEmpty {
             for r in try await events.events(redactionIDs) {
-                redactions[r.event.eventID] = ClientEvent.format(r, version: version, includeRoomID: includeRoomID)
+                redactions[r.event.eventID] = ClientEvent.format(r, version: try version(r.event.roomID), includeRoomID: includeRoomID)
             }
         }
         let now = nowMillis()
-        var prevContent: [String: JSON] = [:]
-        let stateEvents = list.filter { $0.event.isState }
-        if !stateEvents.isEmpty {
-            prevContent = try await previousContents(stateEvents, version: version)
-        }
-        return list.map { s in
-            var j = ClientEvent.format(s, version: version, viewerDevice: (viewer.userID, viewer.deviceID),
-                                       redaction: s.redactedBy.flatMap { redactions[$0] }, includeRoomID: includeRoomID, now: now)
-            if let pc = prevContent[s.event.eventID] {
-                j["unsigned"]?["prev_content"] = pc
+        let prevContent = try await previousContents(all.filter { $0.event.isState }, versions: versions)
+        return try lists.map { list in
+            try list.map { s in
+                var j = ClientEvent.format(s, version: try version(s.event.roomID), viewerDevice: (viewer.userID, viewer.deviceID),
+                                           redaction: s.redactedBy.flatMap { redactions[$0] }, includeRoomID: includeRoomID, now: now)
+                if let pc = prevContent[s.event.eventID] {
+                    j["unsigned"]?["prev_content"] = pc
+                }
+                return j
             }
-            return j
         }
     }
 
-    /// For each state event, the content of the state it replaced.
     /// For each state event, the content of the state it replaced: one query for the whole
     /// list (initial syncs format every room's state through here).
-    private func previousContents(_ list: [StoredEvent], version: RoomVersion) async throws -> [String: JSON] {
+    private func previousContents(_ list: [StoredEvent], versions: [String: RoomVersion]) async throws -> [String: JSON] {
         let states = list.filter { $0.event.stateKey != nil }
         guard !states.isEmpty else { return [:] }
         var out: [String: JSON] = [:]
@@ -92,7 +111,7 @@ extension ClientAPI {
             """)
         for try await (id, j, redacted) in rows.decode((String, String, Bool).self) {
             var prev = try JSON.parse(j)
-            if redacted { prev = prev.redacted(for: version) }
+            if redacted, let v = prev["room_id"]?.stringValue.flatMap({ versions[$0] }) { prev = prev.redacted(for: v) }
             out[id] = prev["content"] ?? [:]
         }
         return out

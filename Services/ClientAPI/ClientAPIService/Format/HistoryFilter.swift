@@ -14,25 +14,31 @@ struct HistoryFilter {
     let everythingVisible: Bool
 
     static func load(_ api: ClientAPI, roomID: String, userID: String) async throws -> HistoryFilter {
-        var vis: [(Int64, HistoryVisibility)] = []
-        for try await (p, j) in try await api.db.query("""
-            SELECT stream_pos, json FROM events WHERE room_id = \(roomID) AND type = 'm.room.history_visibility' AND state_key = ''
-            ORDER BY stream_pos
-            """).decode((Int64, String).self) {
-            vis.append((p, HistoryVisibility(content: (try JSON.parse(j))["content"] ?? [:])))
+        try await loadMany(api, rooms: [roomID], userID: userID)[roomID] ?? HistoryFilter(
+            userID: userID, visibilities: [], memberships: [], everythingVisible: true)
+    }
+
+    /// Filters for many rooms in two queries.
+    static func loadMany(_ api: ClientAPI, rooms: [String], userID: String) async throws -> [String: HistoryFilter] {
+        let vis = try await api.events.stateHistory(rooms: rooms, type: "m.room.history_visibility", stateKey: "")
+            .mapValues { $0.map { ($0.0, HistoryVisibility(content: $0.1["content"] ?? [:])) } }
+        var out: [String: HistoryFilter] = [:]
+        var restricted: [String] = []
+        for r in rooms {
+            let v = vis[r] ?? []
+            // Shared or world-readable history needs no per-event check for a member.
+            if v.allSatisfy({ $0.1 == .shared || $0.1 == .worldReadable }) {
+                out[r] = HistoryFilter(userID: userID, visibilities: v, memberships: [], everythingVisible: true)
+            } else {
+                restricted.append(r)
+            }
         }
-        // Shared or world-readable history needs no per-event check for a member.
-        if vis.allSatisfy({ $0.1 == .shared || $0.1 == .worldReadable }) {
-            return HistoryFilter(userID: userID, visibilities: vis, memberships: [], everythingVisible: true)
+        let mems = try await api.events.stateHistory(rooms: restricted, type: "m.room.member", stateKey: userID)
+        for r in restricted {
+            let m = (mems[r] ?? []).map { ($0.0, $0.1["content"]?["membership"]?.stringValue.flatMap(Membership.init(rawValue:))) }
+            out[r] = HistoryFilter(userID: userID, visibilities: vis[r] ?? [], memberships: m, everythingVisible: false)
         }
-        var mem: [(Int64, Membership?)] = []
-        for try await (p, j) in try await api.db.query("""
-            SELECT stream_pos, json FROM events WHERE room_id = \(roomID) AND type = 'm.room.member' AND state_key = \(userID)
-            ORDER BY stream_pos
-            """).decode((Int64, String).self) {
-            mem.append((p, (try JSON.parse(j))["content"]?["membership"]?.stringValue.flatMap(Membership.init(rawValue:))))
-        }
-        return HistoryFilter(userID: userID, visibilities: vis, memberships: mem, everythingVisible: false)
+        return out
     }
 
     func visible(_ e: StoredEvent) -> Bool {

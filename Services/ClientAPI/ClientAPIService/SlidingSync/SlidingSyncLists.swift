@@ -6,10 +6,13 @@ import Storage
 let bumpEventTypes = ["m.room.create", "m.room.message", "m.room.encrypted", "m.sticker", "m.call.invite",
                       "m.poll.start", "m.beacon_info", "org.matrix.msc3672.beacon_info"]
 
-/// A room the user may see in a list, with its sort key.
+/// A room the user may see in a list. Lists are ordered by the room's latest event of any
+/// kind (MSC4186: every event bubbles a room up); `bump_stamp`, the client's own sort key,
+/// counts only the event types that bump and is read only for rooms that are sent.
 struct ListedRoom: Sendable {
     let membership: MembershipRow
-    let bumpStamp: Int64
+    let activity: Int64
+    var bumpStamp: Int64 = 0
     var roomID: String { membership.roomID }
 }
 
@@ -38,11 +41,23 @@ extension ClientAPI {
             }
         }
         let joined = rows.filter { $0.membership == "join" }.map(\.roomID)
-        let bumps = try await events.latestPositions(joined, types: bumpEventTypes, upTo: upTo)
+        let last = try await events.lastActivity(joined, upTo: upTo)
         return rows.map { m in
             // Rooms the user is not in sort by when that membership happened.
-            ListedRoom(membership: m, bumpStamp: m.membership == "join" ? (bumps[m.roomID] ?? m.streamPos) : m.streamPos)
-        }.sorted { ($0.bumpStamp, $1.roomID) > ($1.bumpStamp, $0.roomID) }
+            ListedRoom(membership: m, activity: m.membership == "join" ? (last[m.roomID] ?? m.streamPos) : m.streamPos)
+        }.sorted { ($0.activity, $1.roomID) > ($1.activity, $0.roomID) }
+    }
+
+    /// Fills in `bump_stamp`: for joined rooms the latest event that bumps, for the others
+    /// the membership change.
+    func withBumpStamps(_ rooms: [String: ListedRoom], upTo: Int64) async throws -> [String: ListedRoom] {
+        let joined = rooms.values.filter { $0.membership.membership == "join" }.map(\.roomID)
+        let bumps = try await events.latestPositions(joined, types: bumpEventTypes, upTo: upTo)
+        return rooms.mapValues { r in
+            var r = r
+            r.bumpStamp = r.membership.membership == "join" ? (bumps[r.roomID] ?? r.membership.streamPos) : r.membership.streamPos
+            return r
+        }
     }
 
     /// Room IDs marked as direct chats in the user's `m.direct` account data.

@@ -26,9 +26,7 @@ extension ClientAPI {
                 // Subscriptions reach only rooms the user is or was in.
                 guard let m = try await rooms.membership(roomID, user.userID), m.streamPos <= upTo,
                       ["join", "invite", "leave", "ban"].contains(m.membership) else { continue }
-                let bump = m.membership == "join"
-                    ? try await events.latestPositions([roomID], types: bumpEventTypes, upTo: upTo)[roomID] ?? m.streamPos : m.streamPos
-                listed[roomID] = ListedRoom(membership: m, bumpStamp: bump)
+                listed[roomID] = ListedRoom(membership: m, activity: m.streamPos)
             }
             configs[roomID] = configs[roomID].map { $0.merged(cfg) } ?? cfg
         }
@@ -43,7 +41,7 @@ extension ClientAPI {
         }
         let ctx = RoomRenderContext(user: user, upTo: upTo, requestFrom: from, ignored: try await ignoredUsers(user.userID),
                                     directRooms: sel.directRooms)
-        var roomsOut: [String: JSON] = [:]
+        var jobs: [RenderJob] = []
         var records: [SlidingSyncRoomRecord] = []
         var initialRooms = Set<String>()
         for (roomID, cfg) in configs.sorted(by: { $0.key < $1.key }) {
@@ -52,20 +50,20 @@ extension ClientAPI {
             if let rec = sent[roomID], !(room.membership.membership == "join" && room.membership.streamPos > rec.sentUpTo) {
                 let prev = RoomConfig.decode(rec.config) ?? RoomConfig()
                 let expand = cfg.timelineLimit > prev.timelineLimit && room.membership.membership != "invite"
-                let fullState = !cfg.requiredState.isSubset(of: prev.requiredState) && room.membership.membership != "invite"
+                let added = room.membership.membership == "invite" ? [] : cfg.requiredState.subtracting(prev.requiredState)
                 let changed: Bool
                 switch room.membership.membership {
                 case "join": changed = min(lastPos[roomID] ?? 0, upTo) > rec.sentUpTo || ownReceipts.contains(roomID) || dmChanged
                 default: changed = room.membership.streamPos > rec.sentUpTo || dmChanged
                 }
-                guard changed || expand || fullState else {
+                guard changed || expand || !added.isEmpty else {
                     if cfg.encoded != rec.config {
                         records.append(SlidingSyncRoomRecord(roomID: roomID, sentUpTo: rec.sentUpTo, config: cfg.encoded,
                                                              lazyMembers: rec.lazyMembers))
                     }
                     continue
                 }
-                mode = .incremental(since: rec.sentUpTo, expandTimeline: expand, fullState: fullState)
+                mode = .incremental(since: rec.sentUpTo, expandTimeline: expand, addedState: added)
             } else {
                 // Never sent, or joined since it was sent as an invite: the client needs all of it.
                 mode = .initial
@@ -73,9 +71,16 @@ extension ClientAPI {
             }
             let known: Set<String>
             if case .initial = mode { known = [] } else { known = sent[roomID]?.lazyMembers ?? [] }
-            let (json, nowKnown) = try await renderRoom(room, config: cfg, mode: mode, knownMembers: known, ctx: ctx)
+            jobs.append(RenderJob(room: room, config: cfg, mode: mode, knownMembers: known))
+        }
+        let stamped = try await withBumpStamps(Dictionary(jobs.map { ($0.roomID, $0.room) }, uniquingKeysWith: { a, _ in a }),
+                                               upTo: upTo)
+        jobs = jobs.map { RenderJob(room: stamped[$0.roomID] ?? $0.room, config: $0.config, mode: $0.mode, knownMembers: $0.knownMembers) }
+        var roomsOut: [String: JSON] = [:]
+        for (roomID, (json, nowKnown)) in try await renderRooms(jobs, ctx: ctx) {
             roomsOut[roomID] = json
-            records.append(SlidingSyncRoomRecord(roomID: roomID, sentUpTo: upTo, config: cfg.encoded, lazyMembers: nowKnown))
+            let job = jobs.first { $0.roomID == roomID }!
+            records.append(SlidingSyncRoomRecord(roomID: roomID, sentUpTo: upTo, config: job.config.encoded, lazyMembers: nowKnown))
         }
 
         let joined = Set(listed.values.filter { $0.membership.membership == "join" }.map(\.roomID))

@@ -7,9 +7,10 @@ enum RoomRenderMode: Sendable {
     /// Everything, replacing what the client had (`initial`).
     case initial
     /// What changed after the position it was last sent up to; `expandTimeline` resends the
-    /// latest events because the timeline limit grew, `fullState` resends the required state
-    /// because its selectors grew.
-    case incremental(since: Int64, expandTimeline: Bool, fullState: Bool)
+    /// latest events because the timeline limit grew; `addedState` are required-state
+    /// selectors the room did not have before, whose state is sent whole (as Synapse does,
+    /// only theirs: the client keeps what it got for the others).
+    case incremental(since: Int64, expandTimeline: Bool, addedState: Set<StateSelector>)
 }
 
 struct RoomRenderContext: Sendable {
@@ -22,84 +23,117 @@ struct RoomRenderContext: Sendable {
 }
 
 extension ClientAPI {
-    /// Renders one room. `knownMembers` are the users whose membership the client already got
-    /// as timeline senders; the result says who is known after this response.
-    func renderRoom(_ room: ListedRoom, config: RoomConfig, mode: RoomRenderMode, knownMembers: Set<String>,
-                    ctx: RoomRenderContext) async throws -> (JSON, Set<String>) {
-        let roomID = room.roomID
-        var out: [String: JSON] = ["bump_stamp": .int(room.bumpStamp)]
-        if case .initial = mode { out["initial"] = true }
-        if room.membership.membership == "invite" {
-            out["invite_state"] = .array(try await inviteState(room.membership, viewer: ctx.user.userID))
-            if ctx.directRooms.contains(roomID) { out["is_dm"] = true }
-            return (.object(out), [])
+    /// Renders a page of rooms: for each, the JSON and the users whose membership the client
+    /// knows after this response (timeline senders, when `$LAZY` is asked for).
+    func renderRooms(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> [String: (JSON, Set<String>)] {
+        var p = try await prefetchTimelines(jobs, ctx: ctx)
+        struct Shown { var raw: [StoredEvent]; var visible: [StoredEvent]; var limited: Bool; var senders: Set<String> }
+        var shown: [String: Shown] = [:]
+        var matchers: [String: RequiredStateMatcher] = [:]
+        for job in jobs where !job.invited {
+            let limit = job.config.timelineLimit
+            var raw = p.timelines[job.roomID] ?? []
+            let limited = raw.count > limit || (limit == 0 && job.timelineSince.map { s in job.upTo(ctx) > s } == true)
+            if raw.count > limit { raw.removeLast(raw.count - limit) }
+            raw.reverse()
+            let filter = p.history[job.roomID]
+            let candidates = raw.filter { !(ctx.ignored.contains($0.event.sender) && !$0.event.isState) }
+            let visible = filter?.apply(candidates) ?? candidates
+            let senders = Set(visible.map(\.event.sender))
+            shown[job.roomID] = Shown(raw: raw, visible: visible, limited: limited, senders: senders)
+            // Whole state of the room is read per room; so is the state of rooms the user left.
+            let matcher = RequiredStateMatcher(job.config.requiredState, me: ctx.user.userID, lazyMembers: senders)
+            if job.joined, job.changedSince == nil, !matcher.needsWholeState { matchers[job.roomID] = matcher }
         }
-        // A room the user left is shown up to the leave.
-        let upTo = room.membership.membership == "join" ? ctx.upTo : min(ctx.upTo, room.membership.streamPos)
-        let since: Int64?
-        var fullState = false, expanded = false
-        switch mode {
-        case .initial: since = nil; fullState = true
-        case .incremental(let s, let e, let f): since = e ? nil : s; expanded = e; fullState = f
+        try await prefetchState(&p, jobs: jobs, matchers: matchers, ctx: ctx)
+
+        var outs: [String: [String: JSON]] = [:]
+        var stateLists: [String: [StoredEvent]] = [:]
+        var known: [String: Set<String>] = [:]
+        for job in jobs {
+            let roomID = job.roomID
+            var out: [String: JSON] = ["bump_stamp": .int(job.room.bumpStamp)]
+            if case .initial = job.mode { out["initial"] = true }
+            if job.invited {
+                let stripped = try await inviteState(job.room.membership, viewer: ctx.user.userID)
+                out["invite_state"] = .array(stripped)
+                // The name an invitee may see is the one in the stripped state.
+                if let n = stripped.first(where: { $0["type"]?.stringValue == "m.room.name" })?["content"]?["name"]?.stringValue,
+                   !n.isEmpty {
+                    out["name"] = .string(n)
+                }
+                if ctx.directRooms.contains(roomID) { out["is_dm"] = true }
+                outs[roomID] = out
+                known[roomID] = []
+                continue
+            }
+            guard let sh = shown[roomID] else { continue }
+            let upTo = job.upTo(ctx)
+            // State changes since the room was last sent; the required state is either those
+            // (plus new senders' memberships) or, on a full render, everything it selects.
+            var changedState: [StoredEvent]?
+            if job.joined, let s = job.changedSince { changedState = try await events.currentStateChanges(roomID, after: s) }
+            let matcher = RequiredStateMatcher(job.config.requiredState, me: ctx.user.userID, lazyMembers: sh.senders)
+            var state: [StoredEvent]
+            if !job.joined {
+                state = try await events.stateAt(roomID, pos: upTo).filter { matcher.matches($0.event) }
+                if let s = job.changedSince {
+                    let added = RequiredStateMatcher(job.addedState, me: ctx.user.userID, lazyMembers: sh.senders)
+                    state = state.filter { $0.streamPos > s || added.matches($0.event) }
+                }
+            } else if let changed = changedState {
+                // Changes to members the client holds count too, not only to this timeline's senders.
+                let changes = RequiredStateMatcher(job.config.requiredState, me: ctx.user.userID,
+                                                   lazyMembers: sh.senders.union(job.knownMembers))
+                state = changed.filter { changes.matches($0.event) }
+                // New senders' memberships may predate the change window: send them with their events.
+                let lazy = RequiredStateMatcher(job.config.requiredState.filter { $0.stateKey == "$LAZY" }, me: ctx.user.userID,
+                                                lazyMembers: sh.senders.subtracting(job.knownMembers))
+                var have = Set(state.map(\.event.eventID))
+                state += try await lazy.currentState(events, roomID: roomID).filter { have.insert($0.event.eventID).inserted }
+                if !job.addedState.isEmpty {
+                    let added = RequiredStateMatcher(job.addedState, me: ctx.user.userID, lazyMembers: sh.senders)
+                    state += try await added.currentState(events, roomID: roomID).filter { have.insert($0.event.eventID).inserted }
+                }
+            } else if matchers[roomID] != nil {
+                state = (p.state[roomID] ?? []).filter { matcher.matches($0.event) }
+            } else {
+                state = try await matcher.currentState(events, roomID: roomID)
+            }
+            out.merge(roomMeta(roomID, prefetch: p, changed: changedState), uniquingKeysWith: { $1 })
+            stateLists[roomID] = state
+            out["limited"] = .bool(sh.limited)
+            if let first = sh.raw.first { out["prev_batch"] = .string(StreamToken.make(first.streamPos - 1)) }
+            else if job.timelineSince == nil { out["prev_batch"] = .string(StreamToken.make(upTo)) }
+            let live = ctx.requestFrom.map { from in sh.visible.filter { $0.streamPos > from }.count } ?? 0
+            out["num_live"] = .int(Int64(live))
+            if case .incremental(_, true, _) = job.mode {
+                out["expanded_timeline"] = true
+                out["unstable_expanded_timeline"] = true
+            }
+            out["is_dm"] = .bool(ctx.directRooms.contains(roomID))
+            if job.joined {
+                let (n, h) = p.unread[roomID] ?? (0, 0)
+                out["unread_notifications"] = ["notification_count": .int(n), "highlight_count": .int(h)]
+                out["notification_count"] = .int(n)
+                out["highlight_count"] = .int(h)
+            }
+            outs[roomID] = out
+            let lazyUsed = job.config.requiredState.contains { $0.type == "m.room.member" && $0.stateKey == "$LAZY" }
+            let nowKnown: Set<String>
+            if case .initial = job.mode { nowKnown = sh.senders } else { nowKnown = job.knownMembers.union(sh.senders) }
+            known[roomID] = lazyUsed ? nowKnown : []
         }
 
-        let limit = config.timelineLimit
-        var raw = limit > 0 ? try await events.roomEvents(roomID, after: since ?? 0, upTo: upTo, limit: limit + 1, backwards: true) : []
-        let limited = raw.count > limit || (limit == 0 && since.map { s in upTo > s } == true)
-        if raw.count > limit { raw.removeLast() }
-        raw.reverse()
-        let visible = try await historyFilter(roomID, ctx.user.userID).apply(
-            raw.filter { !(ctx.ignored.contains($0.event.sender) && !$0.event.isState) })
-        let senders = Set(visible.map(\.event.sender))
-        let matcher = RequiredStateMatcher(config.requiredState, me: ctx.user.userID, lazyMembers: senders)
-
-        // State changes since the room was last sent; the required state is either those
-        // (plus new senders' memberships) or, on a full render, everything it selects.
-        var changedSince: Int64?
-        if case .incremental(let s, _, _) = mode { changedSince = s }
-        let joined = room.membership.membership == "join"
-        var changedState: [StoredEvent]?
-        if joined, let s = changedSince { changedState = try await events.currentStateChanges(roomID, after: s) }
-        var state: [StoredEvent]
-        if !joined {
-            state = try await events.stateAt(roomID, pos: upTo).filter { matcher.matches($0.event) }
-            if let s = changedSince, !fullState { state = state.filter { $0.streamPos > s } }
-        } else if let changed = changedState, !fullState {
-            // Changes to members the client holds count too, not only to this timeline's senders.
-            let changes = RequiredStateMatcher(config.requiredState, me: ctx.user.userID, lazyMembers: senders.union(knownMembers))
-            state = changed.filter { changes.matches($0.event) }
-            // New senders' memberships may predate the change window: send them with their events.
-            let lazy = RequiredStateMatcher(config.requiredState.filter { $0.stateKey == "$LAZY" }, me: ctx.user.userID,
-                                            lazyMembers: senders.subtracting(knownMembers))
-            let have = Set(state.map(\.event.eventID))
-            state += try await lazy.currentState(events, roomID: roomID).filter { !have.contains($0.event.eventID) }
-        } else {
-            state = try await matcher.currentState(events, roomID: roomID)
+        // Every room's state and timeline formatted together.
+        let order = Array(stateLists.keys)
+        let lists = order.flatMap { [stateLists[$0] ?? [], shown[$0]?.visible ?? []] }
+        let formatted = try await formatMany(lists, viewer: ctx.user, includeRoomID: false)
+        for (i, roomID) in order.enumerated() {
+            outs[roomID]?["required_state"] = .array(formatted[2 * i])
+            outs[roomID]?["timeline"] = .array(formatted[2 * i + 1])
         }
-        out.merge(try await roomMeta(roomID, viewer: ctx.user.userID, changed: changedState), uniquingKeysWith: { $1 })
-
-        out["required_state"] = .array(try await format(state, roomID: roomID, viewer: ctx.user, includeRoomID: false))
-        out["timeline"] = .array(try await format(visible, roomID: roomID, viewer: ctx.user, includeRoomID: false))
-        out["limited"] = .bool(limited)
-        if let first = raw.first { out["prev_batch"] = .string(StreamToken.make(first.streamPos - 1)) }
-        else if since == nil { out["prev_batch"] = .string(StreamToken.make(upTo)) }
-        let live = ctx.requestFrom.map { from in visible.filter { $0.streamPos > from }.count } ?? 0
-        out["num_live"] = .int(Int64(live))
-        if expanded {
-            out["expanded_timeline"] = true
-            out["unstable_expanded_timeline"] = true
-        }
-        out["is_dm"] = .bool(ctx.directRooms.contains(roomID))
-        if room.membership.membership == "join" {
-            let (n, h) = try await mainUnreadCounts(roomID, userID: ctx.user.userID)
-            out["unread_notifications"] = ["notification_count": .int(n), "highlight_count": .int(h)]
-            out["notification_count"] = .int(n)
-            out["highlight_count"] = .int(h)
-        }
-        let lazyUsed = config.requiredState.contains { $0.type == "m.room.member" && $0.stateKey == "$LAZY" }
-        let known: Set<String>
-        if case .initial = mode { known = senders } else { known = knownMembers.union(senders) }
-        return (.object(out), lazyUsed ? known : [])
+        return outs.reduce(into: [:]) { acc, kv in acc[kv.key] = (.object(kv.value), known[kv.key] ?? []) }
     }
 
     /// Stripped state an invitee may see: the room's description, their invite and the inviter.
@@ -115,12 +149,5 @@ extension ClientAPI {
             }
         }
         return out
-    }
-
-    /// Notification and highlight counts over every thread.
-    func mainUnreadCounts(_ roomID: String, userID: String) async throws -> (Int64, Int64) {
-        let read = try await userData.readUpTo(userID: userID, roomID: roomID)
-        let counts = try await userData.unreadCounts(userID: userID, roomID: roomID, readUpTo: read)
-        return counts.values.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
     }
 }

@@ -1,0 +1,97 @@
+import MatrixCore
+import ServiceKit
+import Storage
+
+/// One room to render in a response, with how much of it to send.
+struct RenderJob: Sendable {
+    let room: ListedRoom
+    let config: RoomConfig
+    let mode: RoomRenderMode
+    /// Users whose membership the client already holds from earlier responses.
+    let knownMembers: Set<String>
+
+    var roomID: String { room.roomID }
+    var joined: Bool { room.membership.membership == "join" }
+    var invited: Bool { room.membership.membership == "invite" }
+
+    /// A room the user left is shown up to the leave.
+    func upTo(_ ctx: RoomRenderContext) -> Int64 { joined ? ctx.upTo : min(ctx.upTo, room.membership.streamPos) }
+
+    /// Timeline events after this position are new to the client (nil: send the latest).
+    var timelineSince: Int64? {
+        switch mode {
+        case .initial: return nil
+        case .incremental(let s, let expand, _): return expand ? nil : s
+        }
+    }
+
+    /// Selectors whose state is sent whole although the room was sent before.
+    var addedState: Set<StateSelector> {
+        if case .incremental(_, _, let added) = mode { return added }
+        return []
+    }
+
+    var changedSince: Int64? {
+        if case .incremental(let s, _, _) = mode { return s }
+        return nil
+    }
+}
+
+/// What a page of rooms needs from the database, read with a fixed number of queries for
+/// the whole page: a room list of 20 rooms costs about as many round trips as one room.
+struct RoomPagePrefetch: Sendable {
+    /// Newest first, one more than the timeline limit (to tell `limited`).
+    var timelines: [String: [StoredEvent]] = [:]
+    var history: [String: HistoryFilter] = [:]
+    /// Current state of the selected types and members.
+    var state: [String: [StoredEvent]] = [:]
+    var memberCounts: [String: (joined: Int64, invited: Int64)] = [:]
+    var heroes: [String: [MembershipRow]] = [:]
+    var heroEvents: [String: Event] = [:]
+    var unread: [String: (Int64, Int64)] = [:]
+
+    func stateEvent(_ roomID: String, _ type: String, _ key: String = "") -> StoredEvent? {
+        state[roomID]?.first { $0.event.type == type && $0.event.stateKey == key }
+    }
+
+    /// `m.room.name`, when set and not empty.
+    func name(_ roomID: String) -> String? {
+        stateEvent(roomID, "m.room.name")?.event.content["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+extension ClientAPI {
+    /// Timelines and history visibility of every room that shows events.
+    func prefetchTimelines(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> RoomPagePrefetch {
+        var p = RoomPagePrefetch()
+        let shown = jobs.filter { !$0.invited }
+        p.timelines = try await events.latestEvents(shown.map {
+            TimelineSlice(roomID: $0.roomID, after: $0.timelineSince ?? 0, upTo: $0.upTo(ctx), limit: $0.config.timelineLimit + 1)
+        })
+        p.history = try await HistoryFilter.loadMany(self, rooms: shown.map(\.roomID), userID: ctx.user.userID)
+        return p
+    }
+
+    /// Current state the rooms select (`matchers`, by room), their name and avatar, member
+    /// counts, heroes of unnamed rooms and unread counts.
+    func prefetchState(_ p: inout RoomPagePrefetch, jobs: [RenderJob], matchers: [String: RequiredStateMatcher],
+                       ctx: RoomRenderContext) async throws {
+        let shown = jobs.filter { !$0.invited }.map(\.roomID)
+        var types: Set<String> = ["m.room.name", "m.room.avatar"]
+        var members: Set<String> = []
+        for m in matchers.values {
+            types.formUnion(m.anyKeyTypes)
+            for pair in m.pairs {
+                if pair.type == "m.room.member" { members.insert(pair.stateKey) } else { types.insert(pair.type) }
+            }
+        }
+        p.state = try await events.currentState(rooms: shown, types: Array(types), members: Array(members))
+        p.memberCounts = try await rooms.memberCounts(shown)
+        let unnamed = shown.filter { p.name($0) == nil }
+        p.heroes = try await rooms.heroes(unnamed, viewer: ctx.user.userID, limit: 5)
+        let heroEventIDs = p.heroes.values.flatMap { $0.map(\.eventID) }
+        p.heroEvents = Dictionary(try await events.events(heroEventIDs).map { ($0.event.eventID, $0.event) },
+                                  uniquingKeysWith: { a, _ in a })
+        p.unread = try await userData.unreadTotals(userID: ctx.user.userID, rooms: jobs.filter(\.joined).map(\.roomID))
+    }
+}

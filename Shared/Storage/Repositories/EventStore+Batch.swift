@@ -1,0 +1,100 @@
+import MatrixCore
+import PostgresNIO
+
+/// One room's slice of a batched timeline read: the newest `limit` events after `after`,
+/// up to `upTo`.
+public struct TimelineSlice: Sendable {
+    public let roomID: String
+    public let after: Int64
+    public let upTo: Int64
+    public let limit: Int
+    public init(roomID: String, after: Int64, upTo: Int64, limit: Int) {
+        self.roomID = roomID
+        self.after = after
+        self.upTo = upTo
+        self.limit = limit
+    }
+}
+
+/// Reads over many rooms in one statement each, for responses that render a page of rooms
+/// (sliding sync's room list): the cost is per page, not per room.
+extension EventStore {
+    /// Position of each room's latest event at or before `upTo`, whatever its type: the
+    /// room list's activity order.
+    public func lastActivity(_ rooms: [String], upTo: Int64) async throws -> [String: Int64] {
+        guard !rooms.isEmpty else { return [:] }
+        var out: [String: Int64] = [:]
+        // last_pos is exact unless the room moved past `upTo` since it was read.
+        for try await (r, p) in try await db.query("""
+            SELECT r.room_id, CASE WHEN r.last_pos <= \(upTo) THEN r.last_pos ELSE (
+                SELECT e.stream_pos FROM events e WHERE e.room_id = r.room_id AND e.stream_pos <= \(upTo)
+                ORDER BY e.stream_pos DESC LIMIT 1) END
+            FROM rooms r WHERE r.room_id = ANY(\(rooms))
+            """).decode((String, Int64?).self) {
+            if let p { out[r] = p }
+        }
+        return out
+    }
+
+    /// Newest events first, per room.
+    public func latestEvents(_ slices: [TimelineSlice]) async throws -> [String: [StoredEvent]] {
+        let slices = slices.filter { $0.limit > 0 }
+        guard !slices.isEmpty else { return [:] }
+        var out: [String: [StoredEvent]] = [:]
+        let rows = try await db.query("""
+            SELECT x.r, \(unescaped: Self.eventColumns)
+            FROM unnest(\(slices.map(\.roomID))::text[], \(slices.map(\.after))::int8[], \(slices.map(\.upTo))::int8[],
+                        \(slices.map { Int64($0.limit) })::int8[]) AS x(r, a, u, l)
+            CROSS JOIN LATERAL (
+                SELECT * FROM events e WHERE e.room_id = x.r AND e.stream_pos > x.a AND e.stream_pos <= x.u
+                ORDER BY e.stream_pos DESC LIMIT x.l) e
+            LEFT JOIN redactions r ON r.redacts = e.event_id
+            ORDER BY x.r, e.stream_pos DESC
+            """)
+        for try await (room, id, json, pos, red, td, ti) in rows.decode((String, String, String, Int64, String?, String?, String?).self) {
+            out[room, default: []].append(StoredEvent(event: Event(eventID: id, json: try JSON.parse(json)), streamPos: pos,
+                                                      redactedBy: red, txnDevice: td, txnID: ti, roomVersion: nil))
+        }
+        return out
+    }
+
+    /// Current state of many rooms, limited to events of `types` (any state key) and
+    /// memberships of `members`.
+    public func currentState(rooms: [String], types: [String], members: [String]) async throws -> [String: [StoredEvent]] {
+        guard !rooms.isEmpty, !types.isEmpty || !members.isEmpty else { return [:] }
+        var out: [String: [StoredEvent]] = [:]
+        for s in try await Self.decodeEvents(db.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+            LEFT JOIN redactions r ON r.redacts = e.event_id
+            WHERE c.room_id = ANY(\(rooms))
+              AND (c.type = ANY(\(types)) OR (c.type = 'm.room.member' AND c.state_key = ANY(\(members))))
+            """)) {
+            out[s.event.roomID, default: []].append(s)
+        }
+        return out
+    }
+
+    public func roomVersions(_ rooms: [String]) async throws -> [String: String] {
+        guard !rooms.isEmpty else { return [:] }
+        var out: [String: String] = [:]
+        for try await (r, v) in try await db.query("SELECT room_id, room_version FROM rooms WHERE room_id = ANY(\(rooms))")
+            .decode((String, String).self) {
+            out[r] = v
+        }
+        return out
+    }
+
+    /// Every event of `type` with `stateKey` in each room, oldest first: the history of one
+    /// piece of state (history visibility, or a user's membership).
+    public func stateHistory(rooms: [String], type: String, stateKey: String) async throws -> [String: [(Int64, JSON)]] {
+        guard !rooms.isEmpty else { return [:] }
+        var out: [String: [(Int64, JSON)]] = [:]
+        for try await (r, p, j) in try await db.query("""
+            SELECT room_id, stream_pos, json FROM events
+            WHERE room_id = ANY(\(rooms)) AND type = \(type) AND state_key = \(stateKey) ORDER BY stream_pos
+            """).decode((String, Int64, String).self) {
+            out[r, default: []].append((p, try JSON.parse(j)))
+        }
+        return out
+    }
+}
