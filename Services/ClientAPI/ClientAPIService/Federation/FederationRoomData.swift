@@ -109,10 +109,15 @@ extension ClientAPI {
         ["origin": .string(serverName.rawValue), "origin_server_ts": .int(nowMillis()), "pdus": .array(pdus)]
     }
 
-    /// Every event reachable through `auth_events` from `start`, in stream order.
+    /// Every event reachable through `auth_events` from `start`, in stream order. From room
+    /// version 12 no event lists the create event (the room ID names it), so it is added:
+    /// the asking server needs it to check the rest.
     func authChain(of start: [String], roomID: String) async throws -> [StoredEvent] {
         var seen = Set<String>(), found: [StoredEvent] = []
         var frontier = Array(Set(start))
+        if try await roomVersion(roomID).roomIDFromCreateEvent, roomID.hasPrefix("!") {
+            frontier.append("$" + roomID.dropFirst())
+        }
         while !frontier.isEmpty {
             seen.formUnion(frontier)
             let batch = try await events.events(frontier).filter { $0.event.roomID == roomID }
