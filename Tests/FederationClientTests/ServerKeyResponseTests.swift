@@ -49,6 +49,9 @@ import Testing
         #expect(throws: KeyResponseError.badSignature(key.keyID)) {
             try ServerKeyResponse.validate(tampered, server: "remote.org", fetchedTS: now)
         }
+        #expect(throws: KeyResponseError.malformed("no valid_until_ts")) {
+            try ServerKeyResponse.validate(try response(validUntil: -5), server: "remote.org", fetchedTS: now)
+        }
         #expect(throws: KeyResponseError.malformed("no verify_keys")) {
             try ServerKeyResponse.validate(["server_name": "remote.org", "valid_until_ts": 1, "verify_keys": [:]],
                                            server: "remote.org", fetchedTS: now)

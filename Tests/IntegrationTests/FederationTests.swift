@@ -37,6 +37,14 @@ import Testing
             #expect(alias["servers"]?[0]?.stringValue == b.name)
             let noAlias = try await a.request(.get, "/_matrix/client/v3/directory/room/\(HTTPPath.escape("#nope:" + b.name))")
             #expect(noAlias.status == .notFound, "\(noAlias)")
+
+            // B's published rooms, listed for A's user through A.
+            let published = try await b.createRoom(bob, ["preset": "public_chat", "visibility": "public", "name": "Listed"])
+            let listed = try await a.ok(.post, "/_matrix/client/v3/publicRooms?server=\(HTTPPath.escape(b.name))", token: alice.token,
+                                        json: ["filter": ["generic_search_term": "Listed"]])
+            #expect(listed["chunk"]?.arrayValue?.compactMap { $0["room_id"]?.stringValue } == [published], "\(listed)")
+            let all = try await a.ok(.get, "/_matrix/client/v3/publicRooms?server=\(HTTPPath.escape(b.name))")
+            #expect(all["chunk"]?.arrayValue?.contains { $0["room_id"]?.stringValue == published } == true, "\(all)")
         }
     }
 

@@ -17,7 +17,7 @@ public struct ServerKeyResponse: Sendable {
     public static func validate(_ json: JSON, server: String, fetchedTS: Int64) throws(KeyResponseError) -> ServerKeyResponse {
         guard json.objectValue != nil else { throw .malformed("not a JSON object") }
         guard json["server_name"]?.stringValue == server else { throw .wrongServer(json["server_name"]?.stringValue ?? "") }
-        guard let until = json["valid_until_ts"]?.intValue else { throw .malformed("no valid_until_ts") }
+        guard let until = json["valid_until_ts"]?.intValue, until >= 0 else { throw .malformed("no valid_until_ts") }
         guard let current = json["verify_keys"]?.objectValue, !current.isEmpty else { throw .malformed("no verify_keys") }
         let cappedUntil = min(until, fetchedTS + maxValidityMs)
         var keys: [StoredServerKey] = []

@@ -49,7 +49,8 @@ public actor ServerKeyRing {
         let name = server.rawValue
         let now = Self.nowMs()
         let stored = try? await store.response(of: name)
-        if let s = stored, s.validUntilTS >= minimumValidUntil, now < s.fetchedTS + (s.validUntilTS - s.fetchedTS) / 2,
+        // Half its lifetime, computed without overflow whatever the stored numbers are.
+        if let s = stored, s.validUntilTS >= minimumValidUntil, now < s.fetchedTS / 2 + s.validUntilTS / 2,
            let json = try? JSON.parse(s.json) {
             return json
         }

@@ -36,6 +36,29 @@ extension ClientAPI {
         }
     }
 
+    /// Another server's public room directory, as it lists it (GET with `query`, or POST of
+    /// a search `body`). Only the fields of a directory page are passed on.
+    func remotePublicRooms(_ server: ServerName, body: JSON?, query: [(String, String)]) async throws -> JSON {
+        let uri = FederationPath.target("/_matrix/federation/v1/publicRooms", query: query)
+        let answer: JSON
+        do {
+            if let body {
+                answer = try await federation.post(server, uri, body: body, timeout: .seconds(20))
+            } else {
+                answer = try await federation.get(server, uri, timeout: .seconds(20))
+            }
+        } catch {
+            throw Self.remoteError(error, notFound: "\(server.rawValue) has no public room directory")
+        }
+        guard let chunk = answer["chunk"]?.arrayValue else {
+            throw MatrixError(.badGateway, "M_UNKNOWN", "\(server.rawValue) sent no room list")
+        }
+        var out: [String: JSON] = ["chunk": .array(chunk.filter { $0["room_id"]?.stringValue != nil })]
+        for k in ["next_batch", "prev_batch"] { if let v = answer[k]?.stringValue { out[k] = .string(v) } }
+        if let n = answer["total_room_count_estimate"]?.intValue { out["total_room_count_estimate"] = .int(n) }
+        return .object(out)
+    }
+
     /// A remote 404 stays a 404; anything else the remote side did wrong is a 502.
     static func remoteError(_ error: FederationError, notFound: String) -> MatrixError {
         switch error {
