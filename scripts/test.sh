@@ -11,7 +11,8 @@
 # 4. End to end: generates a signing key, runs `myelin migrate` on a separate
 #    database, starts `myelin serve --all` and a second process
 #    `myelin-client-api` (same Postgres and Redis) on free ports, waits for
-#    /health, starts Synapse (from PyPI, its own database on the same Postgres
+#    /health (process 1 also serves federation over TLS, on the port its
+#    server name names), starts Synapse (from PyPI, its own database on the same Postgres
 #    server, with a TLS federation listener) as the reference server and
 #    federation peer, and runs `pytest Tests/e2e` from a cached venv in .venv/.
 # 5. Tears everything down; on failure prints the tail of the server logs.
@@ -115,8 +116,14 @@ else
 
   svc_free_port PORT1
   svc_free_port PORT2
+  # Process 1 also listens for federation over TLS (self-signed certificate);
+  # the server name names that port, so Synapse reaches it as a peer would.
+  svc_free_port FEDPORT
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null || svc_die "openssl could not make the TLS certificate"
   SHARED_SECRET=$(openssl rand -hex 32)
-  SERVER_NAME="localhost:$PORT1"
+  SERVER_NAME="localhost:$FEDPORT"
   BASEURL1="http://127.0.0.1:$PORT1"
   BASEURL2="http://127.0.0.1:$PORT2"
 
@@ -135,6 +142,10 @@ else
     MYELIN_RATE_LIMIT_PER_SECOND=0
     MYELIN_RATE_LIMIT_BURST=0
     MYELIN_LOG_LEVEL="$LOG_LEVEL"
+    MYELIN_TLS_CERT_PATH="$TMP/tls.crt"
+    MYELIN_TLS_KEY_PATH="$TMP/tls.key"
+    # Peers here have self-signed certificates.
+    MYELIN_FEDERATION_VERIFY_TLS=false
   )
 
   print_server_logs() {
@@ -160,7 +171,7 @@ else
   svc_log "starting myelin serve --all on $BASEURL1"
   svc_on_exit 'svc_stop_group "${PID1:-}" "myelin serve --all"'
   svc_spawn PID1 "$TMP/logs/myelin-serve-all.log" \
-    env "${SERVER_ENV[@]}" MYELIN_LISTEN_PORT="$PORT1" "$BIN/myelin" serve --all
+    env "${SERVER_ENV[@]}" MYELIN_LISTEN_PORT="$PORT1" MYELIN_FEDERATION_LISTEN_PORT="$FEDPORT" "$BIN/myelin" serve --all
 
   svc_log "starting myelin-client-api on $BASEURL2"
   svc_on_exit 'svc_stop_group "${PID2:-}" "myelin-client-api"'
@@ -179,6 +190,7 @@ else
   # The suite keeps itself well under two minutes; this is only a backstop.
   if ! env MYELIN_E2E_BASEURL="$BASEURL1" MYELIN_E2E_BASEURL2="$BASEURL2" \
     MYELIN_E2E_SERVER_NAME="$SERVER_NAME" MYELIN_E2E_SHARED_SECRET="$SHARED_SECRET" \
+    MYELIN_E2E_FEDERATION_URL="https://127.0.0.1:$FEDPORT" \
     MYELIN_E2E_MAX_BODY_BYTES="$MAX_BODY_BYTES" \
     MYELIN_E2E_SYNAPSE_URL="$SYNAPSE_URL" MYELIN_E2E_SYNAPSE_SERVER_NAME="$SYNAPSE_SERVER_NAME" \
     MYELIN_E2E_SYNAPSE_SHARED_SECRET="$SYNAPSE_SHARED_SECRET" \

@@ -11,6 +11,8 @@ The suite drives running servers; scripts/test.sh starts them and sets:
   MYELIN_E2E_SYNAPSE_SHARED_SECRET
                              a Synapse beside them: the reference for client-API
                              behaviour and a federation peer
+  MYELIN_E2E_FEDERATION_URL  process 1's TLS federation listener (the port its
+                             server name carries)
 Registration is enabled on the servers (m.login.dummy, no token).
 """
 
@@ -43,6 +45,7 @@ class Settings:
     synapse_url: str
     synapse_server_name: str
     synapse_shared_secret: str
+    federation_url: str
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +58,7 @@ def settings() -> Settings:
         "MYELIN_E2E_SYNAPSE_URL",
         "MYELIN_E2E_SYNAPSE_SERVER_NAME",
         "MYELIN_E2E_SYNAPSE_SHARED_SECRET",
+        "MYELIN_E2E_FEDERATION_URL",
     ]
     missing = [n for n in names if not os.environ.get(n)]
     if missing:
@@ -71,6 +75,7 @@ def settings() -> Settings:
         synapse_url=os.environ["MYELIN_E2E_SYNAPSE_URL"].rstrip("/"),
         synapse_server_name=os.environ["MYELIN_E2E_SYNAPSE_SERVER_NAME"],
         synapse_shared_secret=os.environ["MYELIN_E2E_SYNAPSE_SHARED_SECRET"],
+        federation_url=os.environ["MYELIN_E2E_FEDERATION_URL"].rstrip("/"),
     )
 
 

@@ -161,11 +161,14 @@ async def test_publish_room_and_find_it_by_search(http, settings, alice, bob):
     spaces = await search_public(http, s.base1, a_tok, t, filter={"generic_search_term": t, "room_types": ["m.space"]})
     assert spaces["chunk"] == [], spaces
 
-    # Our own server name is the local list; another server is not reachable yet.
+    # Our own server name is the local list; another server is asked over federation, and
+    # one that cannot be reached is a bad gateway.
     mine = await api(http, s.base1, "POST", "/publicRooms", a_tok, {"filter": {"generic_search_term": t}},
                      params={"server": s.server_name})
     assert [r["room_id"] for r in mine.body["chunk"]] == [room_id], mine
-    assert_error(await api(http, s.base1, "POST", "/publicRooms", a_tok, {}, params={"server": "other.example"}),
+    assert_error(await api(http, s.base1, "POST", "/publicRooms", a_tok, {}, params={"server": "localhost:1"}),
+                 502, "M_UNKNOWN")
+    assert_error(await api(http, s.base1, "POST", "/publicRooms", a_tok, {}, params={"server": "not a name"}),
                  400, "M_INVALID_PARAM")
 
     # Unauthenticated GET lists it too.

@@ -1,4 +1,5 @@
 import Bus
+import FederationClient
 import Foundation
 import Logging
 import MatrixCore
@@ -19,6 +20,9 @@ public final class ClientAPI: Sendable {
     public let logger: Logger
     public let serverName: ServerName
     public let signingKey: SigningKey
+    /// Outbound requests to other servers, and their signing keys.
+    public let federation: FederationClient
+    let federationAuth: RequestAuthenticator
     let publisher: BusBridge
     let roomVersionCache = RoomVersionCache()
     // Set once in init; the room server calls back into this object after commits.
@@ -40,6 +44,10 @@ public final class ClientAPI: Sendable {
         self.serverName = sn
         self.signingKey = signingKey
         self.publisher = publisher
+        self.federation = FederationClient(
+            origin: sn, signingKey: signingKey, config: FederationClientConfig(verifyTLS: config.federationVerifyTLS),
+            keyStore: ServerKeyStore(db: db), logger: logger)
+        self.federationAuth = RequestAuthenticator(serverName: sn, keys: federation.keys)
         let notifier = self.notifier
         let pushEvaluator = PushEvaluator(store: PushRuleStore(db: db), serverName: sn)
         let events = self.events
@@ -94,6 +102,7 @@ public final class ClientAPI: Sendable {
         t.merge(searchRoutes())
         t.merge(pusherRoutes())
         t.merge(serverKeyRoutes())
+        t.merge(federationRoutes())
         t.merge(keyRoutes())
         t.merge(crossSigningRoutes())
         t.merge(keyBackupRoutes())

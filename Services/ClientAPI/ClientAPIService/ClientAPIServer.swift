@@ -28,9 +28,18 @@ public enum ClientAPIServer {
             }
         }
         let migrate = config.migrateOnStart
-        try await ServiceRunner.run(
-            config: config, responder: api.responder(), dependencies: [pool, bus], logger: logger,
-            beforeStart: { if migrate { try await Migrator(db: db).migrate() } }, onReady: onReady,
-            onDrain: { await api.notifier.drain() })
+        let responder = api.responder()
+        // The HTTPS listener for other servers, when configured, serves the same routes.
+        let federationListener = try TLSListener.application(config: config, responder: responder, logger: logger)
+        do {
+            try await ServiceRunner.run(
+                config: config, responder: responder, dependencies: [pool, bus] + (federationListener.map { [$0] } ?? []),
+                logger: logger, beforeStart: { if migrate { try await Migrator(db: db).migrate() } }, onReady: onReady,
+                onDrain: { await api.notifier.drain() })
+        } catch {
+            await api.federation.shutdown()
+            throw error
+        }
+        await api.federation.shutdown()
     }
 }

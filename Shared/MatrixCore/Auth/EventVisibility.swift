@@ -27,3 +27,27 @@ public enum EventVisibility {
         }
     }
 }
+
+extension EventVisibility {
+    /// Whether another server may see an event (backfill, `/event`, missing events):
+    /// `shared` and `world_readable` history is open to any server, `invited` to servers
+    /// with an invited or joined user at the event, `joined` to servers with a joined one.
+    /// `stateBefore` needs only the history visibility and that server's member events.
+    public static func serverMaySee(_ event: Event, server: String, stateBefore: StateMap) -> Bool {
+        let memberships = stateBefore.compactMap { key, ev -> Membership? in
+            guard key.type == "m.room.member", serverPart(of: key.stateKey) == server else { return nil }
+            return Membership(event: ev)
+        }
+        switch HistoryVisibility(state: stateBefore) {
+        case .worldReadable, .shared: return true
+        case .invited: return memberships.contains { $0 == .join || $0 == .invite }
+        case .joined: return memberships.contains(.join)
+        }
+    }
+
+    /// The server name in a user ID (everything after the first colon).
+    static func serverPart(of userID: String) -> String? {
+        guard let colon = userID.firstIndex(of: ":") else { return nil }
+        return String(userID[userID.index(after: colon)...])
+    }
+}

@@ -18,6 +18,12 @@ public struct ServerConfig: Sendable {
     public var rateLimitPerSecond: Double
     public var rateLimitBurst: Int
     public var logLevel: Logger.Level
+    /// Port of the HTTPS listener for federation (nil: none). Needs the TLS certificate and key.
+    public var federationListenPort: Int?
+    public var tlsCertPath: String?
+    public var tlsKeyPath: String?
+    /// Check other servers' TLS certificates (off only for tests with self-signed certificates).
+    public var federationVerifyTLS: Bool
 
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
         func s(_ k: String, _ d: String) -> String { env[k].flatMap { $0.isEmpty ? nil : $0 } ?? d }
@@ -40,5 +46,9 @@ public struct ServerConfig: Sendable {
         rateLimitPerSecond = Double(s("MYELIN_RATE_LIMIT_PER_SECOND", "10")) ?? 10
         rateLimitBurst = Int(s("MYELIN_RATE_LIMIT_BURST", "50")) ?? 50
         logLevel = Logger.Level(rawValue: s("MYELIN_LOG_LEVEL", "info").lowercased()) ?? .info
+        federationListenPort = env["MYELIN_FEDERATION_LISTEN_PORT"].flatMap { Int($0) }
+        tlsCertPath = env["MYELIN_TLS_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+        tlsKeyPath = env["MYELIN_TLS_KEY_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+        federationVerifyTLS = b("MYELIN_FEDERATION_VERIFY_TLS", true)
     }
 }

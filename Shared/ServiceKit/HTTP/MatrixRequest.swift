@@ -8,6 +8,9 @@ import Storage
 public struct MatrixRequest: Sendable {
     public let method: HTTPRequest.Method
     public let path: String
+    /// The request target exactly as received (path and query, still percent-encoded):
+    /// what an X-Matrix signature covers.
+    public let uri: String
     public let params: [String: String]
     public let query: [String: [String]]
     public let headers: HTTPFields
@@ -16,9 +19,10 @@ public struct MatrixRequest: Sendable {
     public var auth: TokenOwner?
 
     public init(method: HTTPRequest.Method, path: String, params: [String: String], query: [String: [String]],
-                headers: HTTPFields, rawBody: [UInt8], remoteIP: String, auth: TokenOwner?) {
+                headers: HTTPFields, rawBody: [UInt8], remoteIP: String, auth: TokenOwner?, uri: String? = nil) {
         self.method = method
         self.path = path
+        self.uri = uri ?? path
         self.params = params
         self.query = query
         self.headers = headers

@@ -105,7 +105,8 @@ public struct MatrixResponder: HTTPResponder {
             if let retry = await limiter.take(key) { throw MatrixError.limitExceeded(retryAfterMs: retry) }
         }
         let req = MatrixRequest(method: request.method, path: path, params: params, query: query,
-                                headers: request.headers, rawBody: body, remoteIP: context.remoteIP, auth: auth)
+                                headers: request.headers, rawBody: body, remoteIP: context.remoteIP, auth: auth,
+                                uri: request.uri.string)
         return try await handler(req)
     }
 

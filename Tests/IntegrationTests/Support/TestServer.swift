@@ -38,10 +38,18 @@ struct TestServer: MatrixHTTP {
         let app = Application(responder: api.responder(),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Myelin"),
                               logger: logger)
-        return try await app.test(.live) { client in
-            guard let port = client.port else { throw TestFailure("the live test server reported no port") }
-            return try await body(TestServer(api: api, port: port))
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await app.test(.live) { client in
+                guard let port = client.port else { throw TestFailure("the live test server reported no port") }
+                return try await body(TestServer(api: api, port: port))
+            })
+        } catch {
+            result = .failure(error)
         }
+        // Its HTTP clients for other servers must be closed before it goes away.
+        await api.federation.shutdown()
+        return try result.get()
     }
 }
 

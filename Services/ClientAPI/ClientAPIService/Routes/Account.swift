@@ -39,6 +39,9 @@ extension ClientAPI {
         var t = RouteTable()
         t.get("/_matrix/client/v3/profile/:userId", access: .optionalUser) { [self] req in
             let u = try req.param("userId")
+            if let remote = UserID(u), remote.server != serverName {
+                return .json(.object(try await remoteProfile(remote, field: nil)))
+            }
             guard let user = try await accounts.user(u), !user.deactivated else { throw MatrixError.notFound("Profile not found") }
             var o: [String: JSON] = [:]
             if let d = user.displayname { o["displayname"] = .string(d) }
@@ -47,7 +50,13 @@ extension ClientAPI {
         }
         for field in ["displayname", "avatar_url"] {
             t.get("/_matrix/client/v3/profile/:userId/\(field)", access: .optionalUser) { [self] req in
-                guard let user = try await accounts.user(try req.param("userId")) else { throw MatrixError.notFound("Profile not found") }
+                let u = try req.param("userId")
+                if let remote = UserID(u), remote.server != serverName {
+                    let profile = try await remoteProfile(remote, field: field)
+                    guard let v = profile[field] else { throw MatrixError.notFound("Profile field not set") }
+                    return .json([field: v])
+                }
+                guard let user = try await accounts.user(u) else { throw MatrixError.notFound("Profile not found") }
                 let v = field == "displayname" ? user.displayname : user.avatarURL
                 guard let v else { throw MatrixError.notFound("Profile field not set") }
                 return .json([field: .string(v)])

@@ -14,8 +14,8 @@ extension ClientAPI {
         let path = "/_matrix/client/v3/directory/room/:roomAlias"
         t.get(path, access: .optionalUser) { [self] req in
             let alias = try parseAlias(try req.param("roomAlias"))
-            // Resolving another server's alias needs federation, which this server does not speak yet.
-            guard alias.server == serverName, let found = try await rooms.resolveAlias(alias.rawValue) else {
+            if alias.server != serverName { return .json(try await remoteAlias(alias)) }
+            guard let found = try await rooms.resolveAlias(alias.rawValue) else {
                 throw MatrixError.notFound("Room alias \(alias.rawValue) not found.")
             }
             return .json(["room_id": .string(found.roomID), "servers": [.string(serverName.rawValue)]])

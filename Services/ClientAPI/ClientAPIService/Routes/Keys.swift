@@ -79,43 +79,55 @@ extension ClientAPI {
         let body = try req.jsonBody()
         guard let wanted = try body.object("device_keys") else { throw MatrixError.badJSON("device_keys is required") }
         let viewer = req.user.userID
-        var devices: [String: JSON] = [:], failures: [String: JSON] = [:]
-        var master: [String: JSON] = [:], selfSigning: [String: JSON] = [:], userSigning: [String: JSON] = [:]
+        var local: [String: [String]] = [:], remote: [ServerName: [String: JSON]] = [:]
         for (userID, ids) in wanted {
             guard let uid = UserID(userID) else { throw MatrixError.invalidParam("Invalid user ID \(userID)") }
-            guard let ids = ids.arrayValue else { throw MatrixError.badJSON("device_keys.\(userID) must be a list") }
-            guard isLocal(uid, else: &failures) else { continue }
+            guard let list = ids.arrayValue else { throw MatrixError.badJSON("device_keys.\(userID) must be a list") }
+            if uid.server == serverName {
+                local[userID] = list.compactMap(\.stringValue)
+            } else {
+                remote[uid.server, default: [:]][userID] = .array(list)
+            }
+        }
+        var keys = try await localKeys(local, viewer: viewer)
+        keys.merge(await remoteKeys(remote, timeout: try Self.remoteTimeout(body)))
+        return .json(keys.clientResponse)
+    }
+
+    /// The client's `timeout` for remote servers, kept between one and thirty seconds.
+    static func remoteTimeout(_ body: [String: JSON]) throws -> Duration {
+        try body.int("timeout").map { Duration.milliseconds(min(max($0, 1000), 30_000)) } ?? .seconds(10)
+    }
+
+    /// Device and cross-signing keys of local users, with the signatures `viewer` may see
+    /// (nil: a remote server asking, which sees only the owners' own signatures).
+    func localKeys(_ wanted: [String: [String]], viewer: String?) async throws -> KeyQueryResult {
+        var result = KeyQueryResult()
+        for (userID, ids) in wanted {
             guard try await accounts.userExists(userID) else { continue }
-            let signatures = try await keyStore.signatures(on: userID, viewer: viewer)
+            let signatures = try await keyStore.signatures(on: userID, viewer: viewer ?? userID)
             var mine: [String: JSON] = [:]
-            for d in try await keyStore.deviceKeys(of: userID, deviceIDs: ids.compactMap(\.stringValue)) {
+            for d in try await keyStore.deviceKeys(of: userID, deviceIDs: ids) {
                 guard var keys = try? JSON.parse(d.json) else { continue }
                 keys = Self.merging(signatures.filter { $0.targetKey == d.deviceID }, into: keys)
-                keys["unsigned"] = d.displayName.map { ["device_display_name": .string($0)] } ?? [:]
+                // Device names stay on this server: other servers see the keys only.
+                let name = viewer == nil ? nil : d.displayName
+                keys["unsigned"] = name.map { ["device_display_name": .string($0)] } ?? [:]
                 mine[d.deviceID] = keys
             }
-            devices[userID] = .object(mine)
+            result.devices[userID] = .object(mine)
             for (type, key) in try await keyStore.crossSigningKeys(userID) {
                 guard let parsed = try? JSON.parse(key.json) else { continue }
                 let merged = Self.merging(signatures.filter { $0.targetKey == key.publicKey }, into: parsed)
                 switch type {
-                case "master": master[userID] = merged
-                case "self_signing": selfSigning[userID] = merged
-                case "user_signing" where userID == viewer: userSigning[userID] = merged
+                case "master": result.master[userID] = merged
+                case "self_signing": result.selfSigning[userID] = merged
+                case "user_signing" where userID == viewer: result.userSigning[userID] = merged
                 default: break
                 }
             }
         }
-        return .json(["device_keys": .object(devices), "failures": .object(failures), "master_keys": .object(master),
-                      "self_signing_keys": .object(selfSigning), "user_signing_keys": .object(userSigning)])
-    }
-
-    /// Remote users' keys come over federation, which this service does not do yet: their
-    /// server is reported in `failures`.
-    private func isLocal(_ uid: UserID, else failures: inout [String: JSON]) -> Bool {
-        if uid.server.rawValue == serverName.rawValue { return true }
-        failures[uid.server.rawValue] = ["status": 503, "message": "Federation is not available"]
-        return false
+        return result
     }
 
     /// A key with separately uploaded signatures added to its own.
@@ -130,20 +142,59 @@ extension ClientAPI {
     private func claimKeys(_ req: MatrixRequest) async throws -> MatrixResponse {
         let body = try req.jsonBody()
         guard let wanted = try body.object("one_time_keys") else { throw MatrixError.badJSON("one_time_keys is required") }
-        var claimed: [String: JSON] = [:], failures: [String: JSON] = [:]
+        var local: [String: [String: String]] = [:], remote: [ServerName: [String: JSON]] = [:]
         for (userID, devices) in wanted {
             guard let uid = UserID(userID) else { throw MatrixError.invalidParam("Invalid user ID \(userID)") }
             guard let devices = devices.objectValue else { throw MatrixError.badJSON("one_time_keys.\(userID) must be an object") }
-            guard isLocal(uid, else: &failures) else { continue }
+            if uid.server == serverName {
+                local[userID] = try devices.mapValues { a in
+                    guard let a = a.stringValue else { throw MatrixError.badJSON("the algorithm must be a string") }
+                    return a
+                }
+            } else {
+                remote[uid.server, default: [:]][userID] = .object(devices)
+            }
+        }
+        var claimed = try await claimLocalKeys(local)
+        let (remoteClaimed, failures) = await claimRemoteKeys(remote, timeout: try Self.remoteTimeout(body))
+        claimed.merge(remoteClaimed) { a, _ in a }
+        return .json(["one_time_keys": .object(claimed), "failures": .object(failures)])
+    }
+
+    /// Claims one key per (user, device) of local users; devices with none left are omitted.
+    func claimLocalKeys(_ wanted: [String: [String: String]]) async throws -> [String: JSON] {
+        var claimed: [String: JSON] = [:]
+        for (userID, devices) in wanted {
             var byDevice: [String: JSON] = [:]
             for (deviceID, algorithm) in devices {
-                guard let algorithm = algorithm.stringValue else { throw MatrixError.badJSON("the algorithm must be a string") }
                 guard let key = try await keyStore.claim(userID, deviceID, algorithm: algorithm),
                       let value = try? JSON.parse(key.json) else { continue }
                 byDevice[deviceID] = [key.keyID: value]
             }
             if !byDevice.isEmpty { claimed[userID] = .object(byDevice) }
         }
-        return .json(["one_time_keys": .object(claimed), "failures": .object(failures)])
+        return claimed
+    }
+}
+
+/// The parts of a keys query answer, gathered per server and merged.
+struct KeyQueryResult: Sendable {
+    var devices: [String: JSON] = [:]
+    var master: [String: JSON] = [:]
+    var selfSigning: [String: JSON] = [:]
+    var userSigning: [String: JSON] = [:]
+    var failures: [String: JSON] = [:]
+
+    mutating func merge(_ other: KeyQueryResult) {
+        devices.merge(other.devices) { a, _ in a }
+        master.merge(other.master) { a, _ in a }
+        selfSigning.merge(other.selfSigning) { a, _ in a }
+        userSigning.merge(other.userSigning) { a, _ in a }
+        failures.merge(other.failures) { a, _ in a }
+    }
+
+    var clientResponse: JSON {
+        ["device_keys": .object(devices), "failures": .object(failures), "master_keys": .object(master),
+         "self_signing_keys": .object(selfSigning), "user_signing_keys": .object(userSigning)]
     }
 }

@@ -25,15 +25,23 @@ extension ClientAPI {
             return .json([:])
         }
         t.get("/_matrix/client/v3/publicRooms", access: .optionalUser) { [self] req in
-            try requireLocalDirectory(req.queryValue("server"))
             let limit = try req.queryInt("limit")
+            if let remote = try remoteDirectory(req.queryValue("server")) {
+                var query: [(String, String)] = []
+                if let limit { query.append(("limit", String(limit))) }
+                if let since = req.queryValue("since") { query.append(("since", since)) }
+                return .json(try await remotePublicRooms(remote, body: nil, query: query))
+            }
             let query = try PublicRoomsQuery(limit: checkedLimit(limit.map(Int64.init)),
                                              cursor: PublicRoomsToken.parse(req.queryValue("since")))
             return .json(try await publicRoomsPage(query))
         }
         t.post("/_matrix/client/v3/publicRooms") { [self] req in
-            try requireLocalDirectory(req.queryValue("server"))
             let body = try req.jsonBody()
+            if let remote = try remoteDirectory(req.queryValue("server")) {
+                // The same request body goes on to the other server.
+                return .json(try await remotePublicRooms(remote, body: .object(body), query: []))
+            }
             var query = try PublicRoomsQuery(limit: checkedLimit(body.int("limit")), cursor: PublicRoomsToken.parse(body.string("since")))
             if let filter = try body.object("filter") {
                 query.searchTerm = try filter.string("generic_search_term")
@@ -58,11 +66,11 @@ extension ClientAPI {
         return t
     }
 
-    /// Listing another server's directory needs federation, which is not spoken yet.
-    private func requireLocalDirectory(_ server: String?) throws {
-        guard let server, server != serverName.rawValue else { return }
-        guard ServerName(server) != nil else { throw MatrixError.invalidParam("Invalid server name") }
-        throw MatrixError.invalidParam("Listing the directory of another server (federation) is not supported yet")
+    /// The other server whose directory is asked for, or nil for ours.
+    private func remoteDirectory(_ server: String?) throws -> ServerName? {
+        guard let server, server != serverName.rawValue else { return nil }
+        guard let name = ServerName(server) else { throw MatrixError.invalidParam("Invalid server name") }
+        return name
     }
 
     private func checkedLimit(_ limit: Int64?) throws -> Int? {
@@ -83,7 +91,7 @@ extension ClientAPI {
         }
     }
 
-    private func publicRoomsPage(_ query: PublicRoomsQuery) async throws -> JSON {
+    func publicRoomsPage(_ query: PublicRoomsQuery) async throws -> JSON {
         let page = try await directory.publicRooms(query)
         var out: [String: JSON] = [
             "chunk": .array(page.rooms.map(Self.chunkEntry)),

@@ -1,0 +1,43 @@
+import MatrixCore
+import PostgresNIO
+
+/// What the server-server API asks of rooms: which servers are in them, and the state a
+/// server's view of an event depends on.
+extension EventStore {
+
+    /// Servers with at least one joined member, ours included.
+    public func joinedServers(_ roomID: String) async throws -> [String] {
+        var out: [String] = []
+        for try await s in try await db.query("""
+            SELECT DISTINCT substring(user_id from position(':' in user_id) + 1) FROM memberships
+            WHERE room_id = \(roomID) AND membership = 'join'
+            """).decode(String.self) { out.append(s) }
+        return out.sorted()
+    }
+
+    /// Whether `server` has a joined member in the room now.
+    public func serverIsJoined(_ roomID: String, server: String) async throws -> Bool {
+        !(try await db.rows("""
+            SELECT 1 FROM memberships WHERE room_id = \(roomID) AND membership = 'join'
+              AND substring(user_id from position(':' in user_id) + 1) = \(server) LIMIT 1
+            """)).isEmpty
+    }
+
+    /// The room's history visibility and the member events of `server`'s users, as they
+    /// stood just before position `pos`: all a server's view of the event at `pos` needs.
+    public func serverVisibilityState(_ roomID: String, before pos: Int64, server: String) async throws -> StateMap {
+        let rows = try await db.query("""
+            SELECT DISTINCT ON (type, state_key) event_id, json FROM events
+            WHERE room_id = \(roomID) AND stream_pos < \(pos) AND state_key IS NOT NULL
+              AND ((type = 'm.room.history_visibility' AND state_key = '')
+                OR (type = 'm.room.member' AND substring(state_key from position(':' in state_key) + 1) = \(server)))
+            ORDER BY type, state_key, stream_pos DESC
+            """)
+        var state: StateMap = [:]
+        for try await (id, json) in rows.decode((String, String).self) {
+            let ev = Event(eventID: id, json: try JSON.parse(json))
+            if let k = ev.stateTuple { state[k] = ev }
+        }
+        return state
+    }
+}
