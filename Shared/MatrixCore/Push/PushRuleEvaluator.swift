@@ -30,10 +30,29 @@ public struct PushRuleEvaluator: Sendable {
     }
 
     public func evaluate(_ rules: PushRuleSet, displayName: String?) -> PushEvaluation {
+        var memo: [PushCondition: Bool] = [:]
+        return evaluate(rules, displayName: displayName, memo: &memo)
+    }
+
+    /// As above, remembering in `memo` the outcome of every condition that does not depend on
+    /// the recipient: across the members of a room most rules are the same, so each
+    /// condition is worked out once per event rather than once per member.
+    public func evaluate(_ rules: PushRuleSet, displayName: String?, memo: inout [PushCondition: Bool]) -> PushEvaluation {
         for (kind, rule) in rules.ordered where rule.enabled {
-            if rule.effectiveConditions(kind: kind).allSatisfy({ matches($0, displayName: displayName) }) {
-                return PushEvaluation(kind: kind, ruleID: rule.ruleID, actions: rule.actions)
+            var all = true
+            for c in rule.effectiveConditions(kind: kind) {
+                let ok: Bool
+                if case .containsDisplayName = c {
+                    ok = matches(c, displayName: displayName)
+                } else if let known = memo[c] {
+                    ok = known
+                } else {
+                    ok = matches(c, displayName: displayName)
+                    memo[c] = ok
+                }
+                if !ok { all = false; break }
             }
+            if all { return PushEvaluation(kind: kind, ruleID: rule.ruleID, actions: rule.actions) }
         }
         return .noMatch
     }

@@ -28,15 +28,23 @@ final class PushDelivery: Sendable {
         let notifying = committed.filter { !$0.pushActions.isEmpty }
         guard !notifying.isEmpty else { return }
         Task { [self] in
+            // One lookup for the whole commit: most notified users have no pusher at all.
+            let users = Set(notifying.flatMap { $0.pushActions.map(\.userID) })
+            let all: [PusherStore.Pusher]
+            do { all = try await pushers.pushers(of: Array(users)).filter { $0.kind == "http" } } catch {
+                logger.warning("push: could not read pushers: \(error)")
+                return
+            }
+            guard !all.isEmpty else { return }
             for c in notifying {
-                do { try await deliver(c) } catch { logger.warning("push for \(c.event.eventID) failed: \(error)") }
+                do { try await deliver(c, pushers: all) } catch { logger.warning("push for \(c.event.eventID) failed: \(error)") }
             }
         }
     }
 
-    private func deliver(_ c: CommittedEvent) async throws {
+    private func deliver(_ c: CommittedEvent, pushers all: [PusherStore.Pusher]) async throws {
         let byUser = Dictionary(c.pushActions.map { ($0.userID, $0) }, uniquingKeysWith: { a, _ in a })
-        let targets = try await pushers.pushers(of: Array(byUser.keys)).filter { $0.kind == "http" }
+        let targets = all.filter { byUser[$0.userID] != nil }
         guard !targets.isEmpty else { return }
         let context = try await NotificationContext.load(c.event, events: events)
         for p in targets {

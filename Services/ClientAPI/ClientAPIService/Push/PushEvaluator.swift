@@ -21,14 +21,20 @@ struct PushEvaluator: Sendable {
         let ruleSets = try await rules.ruleSets(for: recipients)
         let evaluator = PushRuleEvaluator(event: event, memberCount: joined.count, powerLevels: room.powerLevels)
         let thread = Self.threadID(of: event)
-        return recipients.compactMap { user in
-            guard let set = ruleSets[user] else { return nil }
+        var memo: [PushCondition: Bool] = [:]
+        // Members with the same rules and outcome share one encoding of the actions.
+        var encoded: [[PushAction]: String] = [:]
+        var rows: [PushActionRow] = []
+        for user in recipients {
+            guard let set = ruleSets[user] else { continue }
             let displayName = room.state[.member(user)]?.content["displayname"]?.stringValue
-            let result = evaluator.evaluate(set, displayName: displayName)
-            guard result.notify else { return nil }
-            return PushActionRow(userID: user, highlight: result.highlight, threadID: thread,
-                                 actionsJSON: result.actions.json.canonicalString)
+            let result = evaluator.evaluate(set, displayName: displayName, memo: &memo)
+            guard result.notify else { continue }
+            let json = encoded[result.actions] ?? result.actions.json.canonicalString
+            encoded[result.actions] = json
+            rows.append(PushActionRow(userID: user, highlight: result.highlight, threadID: thread, actionsJSON: json))
         }
+        return rows
     }
 
     private func isLocal(_ userID: String) -> Bool {
