@@ -69,4 +69,20 @@ struct SlidingSyncStoreTests {
         #expect(try await store.rooms(connKey: first.connKey, asOf: s1).isEmpty)
         #expect(try await store.commit(connKey: first.connKey, parent: s1, rooms: [], listCounts: "{}") == nil)
     }
+
+    @Test func abandonedConnectionsGoWhenTheUserOpensAnother() async throws {
+        let store = SlidingSyncStore(db: try TestDatabase.current().db)
+        let old = try await store.open(userID: "@y:x", deviceID: "D", connID: "encryption", rooms: [Self.record("!o", 2)])
+        let kept = try await store.open(userID: "@y:x", deviceID: "E", connID: "room-list", rooms: [Self.record("!k", 2)])
+        // Opening with an expiry both have exceeded drops them (and keeps the new one).
+        let fresh = try await store.open(userID: "@y:x", deviceID: "F", connID: "room-list", expiryMs: -1)
+        #expect(try await store.rooms(connKey: old.connKey, asOf: 0).isEmpty)
+        #expect(try await store.rooms(connKey: kept.connKey, asOf: 0).isEmpty)
+        #expect(try await store.resume(userID: "@y:x", deviceID: "F", connID: "room-list", connKey: fresh.connKey, seq: 0,
+                                       expiryMs: Self.week) != nil)
+        // Within the expiry, other connections of the user stay.
+        let other = try await store.open(userID: "@y:x", deviceID: "G", connID: "room-list", rooms: [Self.record("!g", 4)])
+        _ = try await store.open(userID: "@y:x", deviceID: "H", connID: "room-list")
+        #expect(try await store.rooms(connKey: other.connKey, asOf: 0)["!g"]?.sentUpTo == 4)
+    }
 }

@@ -3,8 +3,10 @@
 -- statements they replace (see SlidingSyncStore).
 
 -- A fresh connection with its first position (seq 0) and the rooms that response sent;
--- a previous connection of the same (user, device, conn_id) is dropped with its positions.
-CREATE FUNCTION myelin_ss_open(p_user TEXT, p_device TEXT, p_conn TEXT, p_now BIGINT, p_counts TEXT,
+-- a previous connection of the same (user, device, conn_id) is dropped with its positions,
+-- and so are the user's connections unused for longer than `p_expiry` (their positions are
+-- refused anyway), so abandoned connections do not pile up.
+CREATE FUNCTION myelin_ss_open(p_user TEXT, p_device TEXT, p_conn TEXT, p_now BIGINT, p_expiry BIGINT, p_counts TEXT,
                                p_rooms TEXT[], p_sent BIGINT[], p_configs TEXT[], p_lazy TEXT[])
 RETURNS BIGINT LANGUAGE plpgsql AS $$
 DECLARE
@@ -12,7 +14,8 @@ DECLARE
     k BIGINT;
 BEGIN
     WITH d AS (DELETE FROM sliding_sync_connections
-               WHERE user_id = p_user AND device_id = p_device AND conn_id = p_conn RETURNING conn_key)
+               WHERE user_id = p_user AND ((device_id = p_device AND conn_id = p_conn) OR last_used_ts < p_now - p_expiry)
+               RETURNING conn_key)
     SELECT array_agg(conn_key) INTO old FROM d;
     IF old IS NOT NULL THEN
         DELETE FROM sliding_sync_rooms WHERE conn_key = ANY(old);

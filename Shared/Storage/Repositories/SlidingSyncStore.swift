@@ -42,11 +42,12 @@ public struct SlidingSyncStore: Sendable {
     /// Starts a connection afresh: a new key, so positions of the one it replaces become unknown.
     /// Its first position (seq 0) records `rooms` and `listCounts`: the first response is
     /// built before the connection is stored, and both are written together.
+    /// The user's connections unused for longer than `expiryMs` are dropped on the way.
     public func open(userID: String, deviceID: String, connID: String, rooms: [SlidingSyncRoomRecord] = [],
-                     listCounts: String = "{}") async throws -> SlidingSyncPosition {
+                     listCounts: String = "{}", expiryMs: Int64 = 30 * 24 * 3600 * 1000) async throws -> SlidingSyncPosition {
         let r = try Self.columns(rooms)
         for try await key in try await db.query("""
-            SELECT myelin_ss_open(\(userID), \(deviceID), \(connID), \(nowMillis()), \(listCounts),
+            SELECT myelin_ss_open(\(userID), \(deviceID), \(connID), \(nowMillis()), \(expiryMs), \(listCounts),
                                   \(r.ids)::text[], \(r.sent)::int8[], \(r.configs)::text[], \(r.lazy)::text[])
             """).decode(Int64.self) {
             return SlidingSyncPosition(connKey: key, seq: 0, listCounts: listCounts)

@@ -64,7 +64,7 @@ extension ClientAPI {
                     next = SlidingSyncPosition(connKey: position.connKey, seq: seq, listCounts: built.listCounts)
                 } else {
                     next = try await store.open(userID: user.userID, deviceID: user.deviceID, connID: request.connID,
-                                                rooms: built.records, listCounts: built.listCounts)
+                                                rooms: built.records, listCounts: built.listCounts, expiryMs: Self.slidingSyncExpiryMs)
                 }
                 var body = built.body
                 body["pos"] = .string(SlidingSyncPos(connKey: next.connKey, seq: next.seq, stream: head).token)
