@@ -9,6 +9,7 @@ extension ClientAPI {
         var t = FederationRouteTable(authenticator: federationAuth)
         federationQueryRoutes(&t)
         federationRoomRoutes(&t)
+        federationMembershipRoutes(&t)
         return t.table
     }
 
