@@ -8,52 +8,22 @@ import Testing
 /// the test plays A's side of the handshake with A's real signing key (B fetches A's keys
 /// from A over TLS), so B's checks run against genuinely signed events.
 @Suite(.serialized) struct FederationJoinTests {
-    func withTwoServers(_ body: @escaping @Sendable (FederatedServer, FederatedServer) async throws -> Void) async throws {
-        try await withFreshDatabase { dbA in
-            try await withFreshDatabase { dbB in
-                try await FederatedServer.run(db: dbA.db) { a in
-                    try await FederatedServer.run(db: dbB.db) { b in try await body(a, b) }
-                }
-            }
-        }
-    }
-
-    static let allVersions = RoomVersion.all.map { ("ver", $0.id) }
-
-    /// `make_join` (or `make_leave`) on B for `user`, finished and signed as A would.
-    func handshakeEvent(_ a: FederatedServer, _ b: FederatedServer, _ kind: String, room: String, user: String,
-                        versions: [(String, String)] = allVersions) async throws -> (HTTPResult, Event?, RoomVersion?) {
-        let uri = FederationPath.target("/_matrix/federation/v1/make_\(kind)", [room, user], query: kind == "join" ? versions : [])
-        let made = try await b.signedRequest("GET", uri, origin: a.name, key: a.api.signingKey)
-        guard made.status == .ok, let template = made.json["event"], let v = RoomVersion.named(made.json["room_version"]?.stringValue ?? "")
-        else { return (made, nil, nil) }
-        var fields = template.objectValue ?? [:]
-        fields["origin"] = .string(a.name)
-        fields["origin_server_ts"] = .int(Int64(Date().timeIntervalSince1970 * 1000))
-        let event = try finalizeEvent(.object(fields), roomVersion: v, serverName: a.api.serverName, signingKey: a.api.signingKey)
-        return (made, event, v)
-    }
-
-    func send(_ a: FederatedServer, _ b: FederatedServer, _ kind: String, _ event: Event, room: String) async throws -> HTTPResult {
-        try await b.signedRequest("PUT", FederationPath.target("/_matrix/federation/v2/send_\(kind)", [room, event.eventID]),
-                                  origin: a.name, key: a.api.signingKey, body: event.json)
-    }
-
     @Test func aRemoteUserJoinsAndLeavesAPublicRoom() async throws {
-        try await withTwoServers { a, b in
+        try await withTwoFederatedServers { a, b in
+            let remote = RemoteSide(origin: a, target: b)
             let bob = try await b.makeUser("bob")
             let room = try await b.createRoom(bob, ["preset": "public_chat", "name": "Town square"])
             let carol = "@carol:\(a.name)"
 
-            let (old, _, _) = try await handshakeEvent(a, b, "join", room: room, user: carol, versions: [("ver", "1"), ("ver", "2")])
+            let (old, _, _) = try await remote.handshakeEvent("join", room: room, user: carol, versions: [("ver", "1"), ("ver", "2")])
             #expect(old.status == .badRequest && old.errcode == "M_INCOMPATIBLE_ROOM_VERSION", "\(old)")
             #expect(old.json["room_version"]?.stringValue == RoomVersion.default.id)
-            let (notOurs, _, _) = try await handshakeEvent(a, b, "join", room: room, user: "@dave:\(b.name)")
+            let (notOurs, _, _) = try await remote.handshakeEvent("join", room: room, user: "@dave:\(b.name)")
             #expect(notOurs.status == .forbidden, "users of another server: \(notOurs)")
-            let (unknown, _, _) = try await handshakeEvent(a, b, "join", room: "!nowhere:\(b.name)", user: carol)
+            let (unknown, _, _) = try await remote.handshakeEvent("join", room: "!nowhere:\(b.name)", user: carol)
             #expect(unknown.status == .notFound, "\(unknown)")
 
-            let (made, joinEvent, version) = try await handshakeEvent(a, b, "join", room: room, user: carol)
+            let (made, joinEvent, version) = try await remote.handshakeEvent("join", room: room, user: carol)
             #expect(made.status == .ok, "\(made)")
             let join = try #require(joinEvent), v = try #require(version)
             #expect(made.json["event"]?["prev_events"]?.arrayValue?.count == 1)
@@ -61,18 +31,18 @@ import Testing
             // A signature that does not verify is refused, and nothing changes.
             let impostor = try SigningKey(seed: try SigningKey.generate().seed, version: a.api.signingKey.version)
             let forged = try finalizeEvent(join.json, roomVersion: v, serverName: a.api.serverName, signingKey: impostor)
-            let refused = try await send(a, b, "join", forged, room: room)
+            let refused = try await remote.sendMembership("join", forged, room: room)
             #expect(refused.status == .badRequest && refused.errcode == "M_INVALID_PARAM", "\(refused)")
             let tampered = Event(eventID: join.eventID, json: {
                 var j = join.json
                 j["content"] = ["membership": "join", "displayname": "not signed"]
                 return j
             }())
-            let badHash = try await send(a, b, "join", tampered, room: room)
+            let badHash = try await remote.sendMembership("join", tampered, room: room)
             #expect(badHash.status == .badRequest, "\(badHash)")
             #expect(try await b.api.rooms.membership(room, carol) == nil)
 
-            let joined = try await send(a, b, "join", join, room: room)
+            let joined = try await remote.sendMembership("join", join, room: room)
             #expect(joined.status == .ok, "\(joined)")
             let state = joined.json["state"]?.arrayValue ?? []
             #expect(state.contains { $0["type"]?.stringValue == "m.room.create" })
@@ -89,23 +59,24 @@ import Testing
             let sync = try await b.sync(bob)
             let timeline = sync.joinedRoom(room)?.timelineEvents ?? []
             #expect(timeline.contains { $0["state_key"]?.stringValue == carol && $0["content"]?["membership"] == "join" }, "\(sync)")
-            let again = try await send(a, b, "join", join, room: room)
+            let again = try await remote.sendMembership("join", join, room: room)
             #expect(again.status == .ok && again.json["state"]?.arrayValue?.count == state.count, "\(again)")
 
-            let (madeLeave, leaveEvent, _) = try await handshakeEvent(a, b, "leave", room: room, user: carol)
+            let (madeLeave, leaveEvent, _) = try await remote.handshakeEvent("leave", room: room, user: carol)
             #expect(madeLeave.status == .ok, "\(madeLeave)")
-            let left = try await send(a, b, "leave", try #require(leaveEvent), room: room)
+            let left = try await remote.sendMembership("leave", try #require(leaveEvent), room: room)
             #expect(left.status == .ok, "\(left)")
             #expect(try await b.api.rooms.membership(room, carol)?.membership == "leave")
         }
     }
 
     @Test func invitesAndJoinRulesAreEnforced() async throws {
-        try await withTwoServers { a, b in
+        try await withTwoFederatedServers { a, b in
+            let remote = RemoteSide(origin: a, target: b)
             let bob = try await b.makeUser("bob")
             let room = try await b.createRoom(bob, ["preset": "private_chat"])
             let carol = "@carol:\(a.name)"
-            let (closed, _, _) = try await handshakeEvent(a, b, "join", room: room, user: carol)
+            let (closed, _, _) = try await remote.handshakeEvent("join", room: room, user: carol)
             #expect(closed.status == .forbidden && closed.errcode == "M_FORBIDDEN", "invite only: \(closed)")
 
             // Restricted to members of a room Carol is not in: refused; B knows the room.
@@ -116,7 +87,7 @@ import Testing
                                    "content": ["join_rule": "restricted",
                                                "allow": [["type": "m.room_membership", "room_id": .string(other)]]]]],
             ])
-            let (notMember, _, _) = try await handshakeEvent(a, b, "join", room: restricted, user: carol)
+            let (notMember, _, _) = try await remote.handshakeEvent("join", room: restricted, user: carol)
             #expect(notMember.status == .forbidden, "\(notMember)")
             let unknownRoom = try await b.createRoom(bob, [
                 "preset": "private_chat",
@@ -124,21 +95,22 @@ import Testing
                                    "content": ["join_rule": "restricted",
                                                "allow": [["type": "m.room_membership", "room_id": "!elsewhere:example.org"]]]]],
             ])
-            let (cannot, _, _) = try await handshakeEvent(a, b, "join", room: unknownRoom, user: carol)
+            let (cannot, _, _) = try await remote.handshakeEvent("join", room: unknownRoom, user: carol)
             #expect(cannot.status == .badRequest && cannot.errcode == "M_UNABLE_TO_AUTHORISE_JOIN", "\(cannot)")
 
             // Invited, Carol may join.
             _ = try await b.ok(.post, "/_matrix/client/v3/rooms/\(HTTPPath.escape(room))/invite", token: bob.token,
                                json: ["user_id": .string(carol)])
-            let (made, join, _) = try await handshakeEvent(a, b, "join", room: room, user: carol)
+            let (made, join, _) = try await remote.handshakeEvent("join", room: room, user: carol)
             #expect(made.status == .ok, "\(made)")
-            let joined = try await send(a, b, "join", try #require(join), room: room)
+            let joined = try await remote.sendMembership("join", try #require(join), room: room)
             #expect(joined.status == .ok, "\(joined)")
         }
     }
 
     @Test func anotherServerInvitesALocalUser() async throws {
-        try await withTwoServers { a, b in
+        try await withTwoFederatedServers { a, b in
+            let remote = RemoteSide(origin: a, target: b)
             let bob = try await b.makeUser("bob")
             let v = RoomVersion.v10
             let room = "!elsewhere:\(a.name)"

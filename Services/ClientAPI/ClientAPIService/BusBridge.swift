@@ -23,9 +23,15 @@ public final class BusBridge: Sendable {
     func publishEvent(_ c: CommittedEvent) {
         var f: [String: String] = [
             "pos": String(c.streamPos), "room_id": c.event.roomID, "event_id": c.event.eventID, "type": c.event.type,
+            "sender": c.event.sender,
         ]
         if let sk = c.event.stateKey { f["state_key"] = sk }
         outboxIn.yield(BusMessage(stream: BusStream.events, fields: f))
+    }
+
+    /// Ephemeral work for the federation sender (typing, receipts of local users).
+    func publishEDU(_ fields: [String: String]) {
+        outboxIn.yield(BusMessage(stream: BusStream.edus, fields: fields))
     }
 
     func publishNotice(_ n: StreamNotice) {
@@ -35,7 +41,7 @@ public final class BusBridge: Sendable {
     }
 
     /// Publishes queued messages in batches until cancelled.
-    func runPublisher() async {
+    public func runPublisher() async {
         var batch: [BusMessage] = []
         for await m in outbox {
             batch.append(m)

@@ -66,3 +66,14 @@ extension EventStore {
         return out
     }
 }
+
+extension EventStore {
+    /// The room's forward extremities: the events without children here.
+    public func forwardExtremities(_ roomID: String) async throws -> [String] {
+        var out: [String] = []
+        for try await id in try await db.query("SELECT event_id FROM forward_extremities WHERE room_id = \(roomID)").decode(String.self) {
+            out.append(id)
+        }
+        return out
+    }
+}

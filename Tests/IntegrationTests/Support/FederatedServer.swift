@@ -4,6 +4,7 @@ import Glibc
 import AsyncHTTPClient
 import ClientAPIService
 import FederationClient
+import FederationSenderService
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -24,7 +25,9 @@ struct FederatedServer: MatrixHTTP {
     var accounts: AccountStore { api.accounts }
     var name: String { api.serverName.rawValue }
 
-    static func run<T: Sendable>(db: Database, settings: [String: String] = [:],
+    /// With `sender`, the server also publishes its commits to Redis and runs a federation
+    /// sender (with short pauses, for tests).
+    static func run<T: Sendable>(db: Database, settings: [String: String] = [:], sender: Bool = false,
                                  _ body: @escaping @Sendable (FederatedServer) async throws -> T) async throws -> T {
         let cert = try TestCertificate.shared.get()
         let fedPort = try freeLocalPort()
@@ -53,6 +56,14 @@ struct FederatedServer: MatrixHTTP {
         do {
             result = .success(try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
                 group.addTask { try await tls.run() }
+                if sender {
+                    let s = try FederationSender(db: db, federation: api.federation, redisURL: config.redisURL,
+                                                 config: SenderConfig(catchUpInterval: .seconds(1), initialRetryDelay: .milliseconds(200),
+                                                                      maxRetryDelay: .seconds(2)),
+                                                 logger: logger)
+                    group.addTask { await bridge.runPublisher() }
+                    group.addTask { await s.run() }
+                }
                 defer { group.cancelAll() }
                 for await _ in ready { break }
                 return try await app.test(.live) { client in

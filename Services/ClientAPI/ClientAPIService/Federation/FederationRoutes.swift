@@ -10,6 +10,7 @@ extension ClientAPI {
         federationQueryRoutes(&t)
         federationRoomRoutes(&t)
         federationMembershipRoutes(&t)
+        federationTransactionRoutes(&t)
         return t.table
     }
 
