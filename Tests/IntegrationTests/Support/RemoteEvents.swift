@@ -73,11 +73,11 @@ struct RemoteSide: Sendable {
 }
 
 /// Two federated servers, each on a database of its own.
-func withTwoFederatedServers(sender: Bool = false,
+func withTwoFederatedServers(sender: Bool = false, senderOnA: Bool? = nil,
                              _ body: @escaping @Sendable (FederatedServer, FederatedServer) async throws -> Void) async throws {
     try await withFreshDatabase { dbA in
         try await withFreshDatabase { dbB in
-            try await FederatedServer.run(db: dbA.db, sender: sender) { a in
+            try await FederatedServer.run(db: dbA.db, sender: senderOnA ?? sender) { a in
                 try await FederatedServer.run(db: dbB.db, sender: sender) { b in try await body(a, b) }
             }
         }
