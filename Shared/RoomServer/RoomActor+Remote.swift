@@ -67,7 +67,9 @@ extension RoomActor {
                 if let k = event.stateTuple { after[k] = event }
                 newState = try await resolve([snap.state, after], snap.version)
                 updatesState = event.stateTuple.map { newState[$0]?.eventID == event.eventID } ?? false
-                stateChanges = newState.values.filter { snap.state[$0.stateTuple!]?.eventID != $0.eventID && $0.eventID != event.eventID }
+                stateChanges = newState.compactMap { key, e in
+                    snap.state[key]?.eventID != e.eventID && e.eventID != event.eventID ? e : nil
+                }
             }
             let extremities = snap.extremities.filter { !prevIDs.contains($0) } + [event.eventID]
             let room = RoomState(roomID: roomID, version: snap.version, state: newState)

@@ -140,6 +140,20 @@ import Testing
             let forged = try await put(try invite(bob.userID, signer: try SigningKey.generate(version: a.api.signingKey.version)))
             #expect(forged.status == .badRequest, "\(forged)")
 
+            // From room version 12 the state must be the room's own events, its create event first of all.
+            let v12Room = "!" + String(repeating: "B", count: 43)
+            let v12Invite = try finalizeEvent([
+                "type": "m.room.member", "state_key": .string(bob.userID), "sender": .string(carol), "room_id": .string(v12Room),
+                "content": ["membership": "invite"], "origin_server_ts": .int(Int64(Date().timeIntervalSince1970 * 1000)),
+                "depth": 5, "prev_events": [], "auth_events": [],
+            ], roomVersion: .v12, serverName: a.api.serverName, signingKey: a.api.signingKey)
+            let stripped = try await b.signedRequest("PUT", FederationPath.target("/_matrix/federation/v2/invite", [v12Room, v12Invite.eventID]),
+                                                     origin: a.name, key: a.api.signingKey, body: [
+                                                         "room_version": "12", "event": v12Invite.json,
+                                                         "invite_room_state": [["type": "m.room.name", "state_key": "", "sender": .string(carol),
+                                                                                "content": ["name": "x"]]]])
+            #expect(stripped.status == .badRequest && stripped.errcode == "M_INVALID_PARAM", "\(stripped)")
+
             let event = try invite(bob.userID, signer: a.api.signingKey)
             let answered = try await put(event)
             #expect(answered.status == .ok, "\(answered)")

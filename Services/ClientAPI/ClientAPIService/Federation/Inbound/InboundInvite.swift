@@ -30,6 +30,7 @@ extension ClientAPI {
         guard let account = try await accounts.user(invitee.rawValue), !account.deactivated else {
             throw MatrixError.notFound("Unknown user \(invitee.rawValue)")
         }
+        let roomState = try Self.inviteRoomState(body["invite_room_state"]?.arrayValue ?? [], roomID: roomID, version: version)
         let signed = try countersigned(event, version)
         if try await events.serverIsJoined(roomID, server: serverName.rawValue) {
             switch try await roomCall({ try await roomServer.receive(roomID: roomID, event: signed) }) {
@@ -38,14 +39,30 @@ extension ClientAPI {
             case .missingAuthEvents: throw MatrixError.forbidden("The invite names auth events this server does not know")
             }
         } else {
-            let state = (body["invite_room_state"]?.arrayValue ?? []).compactMap(Self.strippedEvent)
             try await FederationInboxStore(db: db).saveInviteState(roomID: roomID, userID: invitee.rawValue, eventID: signed.eventID,
-                                                                   state: Array(state.prefix(50)))
+                                                                   state: Array(roomState.prefix(50)))
             _ = try await roomCall {
                 try await roomServer.storeMembershipOutsideRoom(roomID: roomID, version: version, event: signed)
             }
         }
         return .json(["event": signed.json])
+    }
+
+    /// The `invite_room_state` of an invite, stripped for clients. From room version 12 its
+    /// entries must be PDUs of the room version, the room's create event among them (spec
+    /// 1.16); older versions still get stripped events from many servers, which are taken.
+    static func inviteRoomState(_ entries: [JSON], roomID: String, version: RoomVersion) throws -> [JSON] {
+        if version.roomIDFromCreateEvent {
+            var hasCreate = false
+            for e in entries {
+                guard let pdu = try? ReceivedPDU.parse(e, version: version) else {
+                    throw MatrixError.invalidParam("invite_room_state holds an entry that is not a room version \(version.id) event")
+                }
+                if pdu.type == "m.room.create", pdu.stateKey == "", pdu.roomID == roomID { hasCreate = true }
+            }
+            guard hasCreate else { throw MatrixError.invalidParam("invite_room_state has no m.room.create event of the room") }
+        }
+        return entries.compactMap(strippedEvent)
     }
 
     /// A stripped state event as clients see it: nothing but its type, state key, sender

@@ -16,7 +16,7 @@ extension ClientAPI {
             try await roomServer.prepare(roomID: roomID, EventRequest(sender: sender, type: "m.room.member", stateKey: target.rawValue,
                                                                      content: .object(content)))
         }
-        let strippedState = try await inviteRoomState(roomID, inviter: sender)
+        let strippedState = try await inviteRoomState(roomID, inviter: sender, version: version)
         let answer: JSON
         do {
             answer = try await federation.send("PUT", to: target.server,
@@ -40,13 +40,14 @@ extension ClientAPI {
         }
     }
 
-    /// The stripped state an invitee's server shows them before they join.
-    private func inviteRoomState(_ roomID: String, inviter: String) async throws -> [JSON] {
+    /// What the invitee's server shows them before they join: the room's create event and
+    /// description, and the inviter, as PDUs of the room version (spec 1.16).
+    private func inviteRoomState(_ roomID: String, inviter: String, version: RoomVersion) async throws -> [JSON] {
         let keep: Set<String> = ["m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias",
                                  "m.room.encryption", "m.room.topic"]
-        var out = try await events.currentState(roomID).filter { keep.contains($0.event.type) }.map { ClientEvent.stripped($0.event) }
+        var out = try await events.currentState(roomID).filter { keep.contains($0.event.type) }.map { pdu($0, version) }
         if let m = try await events.currentStateEvent(roomID, type: "m.room.member", stateKey: inviter) {
-            out.append(ClientEvent.stripped(m.event))
+            out.append(pdu(m, version))
         }
         return out
     }
