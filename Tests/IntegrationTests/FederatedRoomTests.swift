@@ -132,4 +132,31 @@ import Testing
             #expect(Array(try await bodies(b, bob, room).suffix(2)) == ["first", "second"])
         }
     }
+
+    @Test func concurrentSendsOnBothServersForkAndMerge() async throws {
+        try await withTwoFederatedServers(sender: true) { a, b in
+            let alice = try await a.makeUser("alice")
+            let bob = try await b.makeUser("bob")
+            let room = try await b.createRoom(bob, ["preset": "public_chat"])
+            _ = try await a.ok(.post, "/_matrix/client/v3/join/\(HTTPPath.escape(room))?server_name=\(HTTPPath.escape(b.name))",
+                               token: alice.token, json: [:])
+            // Both servers write at once, each on its own view of the room: the graph forks.
+            async let fromA: Void = { for i in 1...5 { try await a.send(alice, room, "a\(i)") } }()
+            async let fromB: Void = { for i in 1...5 { try await b.send(bob, room, "b\(i)") } }()
+            _ = try await (fromA, fromB)
+            let all = Set((1...5).flatMap { ["a\($0)", "b\($0)"] })
+            for (server, user) in [(a, alice), (b, bob)] {
+                _ = try await eventually("every message on \(server.name)") {
+                    Set(try await bodies(server, user, room)).isSuperset(of: all) ? true : nil
+                }
+            }
+            // The next event on each side joins the branches it knows, and passes on the other.
+            let lastB = try await b.send(bob, room, "after the fork")
+            _ = try await eventually("the merge on A") { try await bodies(a, alice, room).contains("after the fork") ? true : nil }
+            #expect(try await a.api.events.event(lastB) != nil)
+            #expect(try await b.api.events.forwardExtremities(room) == [lastB])
+            #expect(try await a.api.rooms.membership(room, alice.userID)?.membership == "join")
+            #expect(try await b.api.rooms.membership(room, alice.userID)?.membership == "join")
+        }
+    }
 }
