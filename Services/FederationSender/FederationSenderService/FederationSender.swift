@@ -82,15 +82,18 @@ public final class FederationSender: Sendable {
         } while start != "0-0" && !Task.isCancelled
     }
 
-    /// An event of one of our users goes to the servers in its room; any membership change
-    /// also wakes the member's server (a server that just joined gets a queue).
+    /// An event of one of our users goes to the servers in its room, and so may another
+    /// server's membership change we took in; any membership change also wakes the
+    /// member's server (a server that just joined gets a queue).
     private func routeEvents(_ entries: [StreamEntry]) async {
         let us = context.us.rawValue
         var wake = Set<String>()
         for e in entries {
             guard let room = e["room_id"] else { continue }
             if e["type"] == "m.room.member", let target = e["state_key"].flatMap(UserID.init) { wake.insert(target.server.rawValue) }
-            guard let sender = e["sender"].flatMap(UserID.init), sender.server == context.us else { continue }
+            guard let sender = e["sender"].flatMap(UserID.init), sender.server == context.us || e["type"] == "m.room.member" else {
+                continue
+            }
             do {
                 wake.formUnion(try await context.outbox.joinedServers(room, excluding: us))
             } catch {

@@ -75,9 +75,12 @@ public struct FederationOutboxStore: Sendable {
         }
     }
 
-    /// Up to `limit` events of our users after `after` that `destination` should get: those
-    /// of rooms where one of its users was joined just before the event, and membership
-    /// changes of its users (a kick reaches the kicked). Invites go through `/invite`.
+    /// Up to `limit` events after `after` that `destination` should get: our users' events
+    /// in rooms where one of its users was joined just before the event, and membership
+    /// changes of its users (a kick reaches the kicked); invites go through `/invite`. Also
+    /// the joins and leaves of other servers' users that we took in through `send_join` /
+    /// `send_leave` (they carry our signature): the spec has the resident server pass those
+    /// on, to every server but the member's own.
     public func pendingEvents(for destination: String, us: String, after: Int64, limit: Int) async throws -> OutboundBatch {
         let head = try await db.currentStreamHead()
         guard head > after else { return OutboundBatch(events: [], scannedUpTo: after) }
@@ -88,7 +91,10 @@ public struct FederationOutboxStore: Sendable {
             LEFT JOIN redactions r ON r.redacts = e.event_id
             WHERE e.room_id IN (SELECT DISTINCT room_id FROM memberships WHERE \(unescaped: Self.serverOfUser) = \(destination))
               AND e.stream_pos > \(after) AND e.stream_pos <= \(head) AND e.placement = 0
-              AND substring(e.sender from position(':' in e.sender) + 1) = \(us)
+              AND (substring(e.sender from position(':' in e.sender) + 1) = \(us)
+                   OR (e.type = 'm.room.member' AND substring(e.sender from position(':' in e.sender) + 1) <> \(destination)
+                       AND ((e.json::jsonb) -> 'signatures') ? \(us)
+                       AND (e.json::jsonb) -> 'content' ->> 'membership' IN ('join', 'leave')))
             ORDER BY e.stream_pos LIMIT \(limit)
             """).decode((Int64, String, String, Bool, String).self) {
             candidates.append((pos, Event(eventID: id, json: try JSON.parse(json)), redacted, version))
