@@ -216,13 +216,18 @@ async def test_room_list_matches_synapse(http, settings, make_account):
     assert m.events["page"] == s.events["page"] == "h1,h0", (m.events["page"], s.events["page"])
 
 
-async def test_invite_and_join_match_synapse(http, settings, make_account):
+async def fresh_worlds(http, settings, make_account):
+    """Alice, Bob and Carol on each server, and Alice's first (empty) room list."""
     worlds = []
     for base in (settings.base1, settings.synapse_url):
         accounts = [await make_account(base, via="admin", prefix=p) for p in ("alice", "bob", "carol")]
         worlds.append(World(base, *(a.user for a in accounts)))
     m, s = worlds
-    first = {w: await ss_ok(http, w.base, w.alice, room_list(9)) for w in (m, s)}
+    return m, s, {w: await ss_ok(http, w.base, w.alice, room_list(9)) for w in (m, s)}
+
+
+async def test_invite_and_join_match_synapse(http, settings, make_account):
+    m, s, first = await fresh_worlds(http, settings, make_account)
 
     # An invite arrives: stripped state only, marked initial.
     for w in (m, s):
@@ -241,12 +246,7 @@ async def test_invite_and_join_match_synapse(http, settings, make_account):
 
 
 async def test_knock_matches_synapse(http, settings, make_account):
-    worlds = []
-    for base in (settings.base1, settings.synapse_url):
-        accounts = [await make_account(base, via="admin", prefix=p) for p in ("alice", "bob", "carol")]
-        worlds.append(World(base, *(a.user for a in accounts)))
-    m, s = worlds
-    first = {w: await ss_ok(http, w.base, w.alice, room_list(9)) for w in (m, s)}
+    m, s, first = await fresh_worlds(http, settings, make_account)
     for w in (m, s):
         await create(http, w, w.bob, "knock", name="knock here", room_version="10",
                      initial_state=[{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}])

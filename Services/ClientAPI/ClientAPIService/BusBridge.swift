@@ -3,13 +3,21 @@ import Logging
 import RoomServer
 import ServiceKit
 import Storage
+import Synchronization
 
 /// Connects a process to the Redis streams: publishes its commits (in order, batched, off
 /// the request path) and feeds every other process's commits into its notifier.
 public final class BusBridge: Sendable {
     private let publisher: BusPublisher
-    private let outbox: AsyncStream<BusMessage>
-    private let outboxIn: AsyncStream<BusMessage>.Continuation
+    /// Messages waiting to be published; whatever piles up during one round trip to Redis
+    /// goes out in the next pipeline.
+    private let outbox = Mutex<[BusMessage]>([])
+    /// Rung after each append; holds one ring at most, so a burst wakes the publisher once.
+    private let doorbell: AsyncStream<Void>
+    private let ring: AsyncStream<Void>.Continuation
+    /// Beyond this many unpublished messages the oldest are dropped: Redis only carries
+    /// wake-ups, and waiters re-read Postgres anyway.
+    private static let outboxLimit = 100_000
     private let url: RedisURL
     private let logger: Logger
 
@@ -17,7 +25,7 @@ public final class BusBridge: Sendable {
         self.url = try RedisURL(url)
         self.logger = logger
         publisher = BusPublisher(url: self.url, logger: logger)
-        (outbox, outboxIn) = AsyncStream.makeStream(of: BusMessage.self, bufferingPolicy: .bufferingNewest(100_000))
+        (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     func publishEvent(_ c: CommittedEvent) {
@@ -26,27 +34,37 @@ public final class BusBridge: Sendable {
             "sender": c.event.sender,
         ]
         if let sk = c.event.stateKey { f["state_key"] = sk }
-        outboxIn.yield(BusMessage(stream: BusStream.events, fields: f))
+        enqueue(BusMessage(stream: BusStream.events, fields: f))
     }
 
     /// Ephemeral work for the federation sender (typing, receipts of local users).
     func publishEDU(_ fields: [String: String]) {
-        outboxIn.yield(BusMessage(stream: BusStream.edus, fields: fields))
+        enqueue(BusMessage(stream: BusStream.edus, fields: fields))
     }
 
     func publishNotice(_ n: StreamNotice) {
-        outboxIn.yield(BusMessage(stream: BusStream.notify, fields: [
+        enqueue(BusMessage(stream: BusStream.notify, fields: [
             "pos": String(n.pos), "rooms": n.rooms.joined(separator: "\n"), "users": n.users.joined(separator: "\n"),
         ]))
     }
 
-    /// Publishes queued messages in batches until cancelled.
+    private func enqueue(_ m: BusMessage) {
+        outbox.withLock { q in
+            q.append(m)
+            if q.count > Self.outboxLimit { q.removeFirst(q.count - Self.outboxLimit) }
+        }
+        ring.yield()
+    }
+
+    /// Publishes queued messages, in order, one pipeline per batch, until cancelled.
     public func runPublisher() async {
-        var batch: [BusMessage] = []
-        for await m in outbox {
-            batch.append(m)
-            _ = await publisher.publish(batch: batch)
-            batch.removeAll(keepingCapacity: true)
+        for await _ in doorbell {
+            let batch = outbox.withLock { q in
+                let b = q
+                q.removeAll(keepingCapacity: true)
+                return b
+            }
+            if !batch.isEmpty { _ = await publisher.publish(batch: batch) }
         }
         await publisher.shutdown()
     }

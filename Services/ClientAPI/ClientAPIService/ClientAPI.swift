@@ -56,13 +56,14 @@ public final class ClientAPI: Sendable {
         self.roomServer = RoomServer(
             store: events, serverName: sn, signingKey: signingKey, logger: logger,
             onCommit: { committed in
-                // Wake this process's long-polls at once; other processes hear it through Redis.
-                for c in committed {
-                    let users = c.event.type == "m.room.member" ? [c.event.stateKey ?? ""] : []
-                    let notice = StreamNotice(pos: c.streamPos, rooms: [c.event.roomID], users: users)
-                    Task { await notifier.notify(notice) }
-                    publisher.publishEvent(c)
+                // Wake this process's long-polls at once (one task for the whole commit); other
+                // processes hear it through Redis.
+                let notices = committed.map { c in
+                    StreamNotice(pos: c.streamPos, rooms: [c.event.roomID],
+                                 users: c.event.type == "m.room.member" ? [c.event.stateKey ?? ""] : [])
                 }
+                Task { for n in notices { await notifier.notify(n) } }
+                for c in committed { publisher.publishEvent(c) }
                 pushDelivery.deliver(committed)
             },
             pushActions: { event, room in try await pushEvaluator.actions(for: event, in: room) })

@@ -80,10 +80,13 @@ public struct DatabaseURL: Sendable {
 public enum StorageError: Error, CustomStringConvertible {
     case invalidConfiguration(String)
     case migrationFailed(String)
+    /// The database answered in a way the schema rules out.
+    case unexpected(String)
     public var description: String {
         switch self {
         case .invalidConfiguration(let m): return m
         case .migrationFailed(let m): return m
+        case .unexpected(let m): return m
         }
     }
 }

@@ -32,11 +32,14 @@ public struct Migrator: Sendable {
     static func statements(_ sql: String) -> [String] {
         var out: [String] = []
         var current = ""
+        // Inside a $$-quoted function body, semicolons do not end the statement.
+        var inBody = false
         for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("--") || trimmed.isEmpty { continue }
+            if !inBody && (trimmed.hasPrefix("--") || trimmed.isEmpty) { continue }
             current += line + "\n"
-            if trimmed.hasSuffix(";") {
+            if line.components(separatedBy: "$$").count % 2 == 0 { inBody.toggle() }
+            if !inBody && trimmed.hasSuffix(";") {
                 out.append(current)
                 current = ""
             }

@@ -41,28 +41,17 @@ public struct SlidingSyncStore: Sendable {
 
     /// Starts a connection afresh: a new key, so positions of the one it replaces become unknown.
     /// Its first position (seq 0) records `rooms` and `listCounts`: the first response is
-    /// built before the connection is stored, and both are written in one transaction.
+    /// built before the connection is stored, and both are written together.
     public func open(userID: String, deviceID: String, connID: String, rooms: [SlidingSyncRoomRecord] = [],
                      listCounts: String = "{}") async throws -> SlidingSyncPosition {
-        try await db.transaction { conn in
-            let old = try await conn.rows("""
-                DELETE FROM sliding_sync_connections WHERE user_id = \(userID) AND device_id = \(deviceID) AND conn_id = \(connID)
-                RETURNING conn_key
-                """, logger: log).map { try $0.decode(Int64.self) }
-            if !old.isEmpty {
-                try await conn.query("DELETE FROM sliding_sync_rooms WHERE conn_key = ANY(\(old))", logger: log)
-                try await conn.query("DELETE FROM sliding_sync_positions WHERE conn_key = ANY(\(old))", logger: log)
-            }
-            let rows = try await conn.rows("""
-                INSERT INTO sliding_sync_connections (user_id, device_id, conn_id, last_used_ts)
-                VALUES (\(userID), \(deviceID), \(connID), \(nowMillis())) RETURNING conn_key
-                """, logger: log)
-            let key = try rows[0].decode(Int64.self)
-            try await conn.query("INSERT INTO sliding_sync_positions (conn_key, seq, list_counts) VALUES (\(key), 0, \(listCounts))",
-                                 logger: log)
-            try await insertRooms(rooms, connKey: key, seq: 0, conn: conn)
+        let r = try Self.columns(rooms)
+        for try await key in try await db.query("""
+            SELECT myelin_ss_open(\(userID), \(deviceID), \(connID), \(nowMillis()), \(listCounts),
+                                  \(r.ids)::text[], \(r.sent)::int8[], \(r.configs)::text[], \(r.lazy)::text[])
+            """).decode(Int64.self) {
             return SlidingSyncPosition(connKey: key, seq: 0, listCounts: listCounts)
         }
+        throw StorageError.unexpected("myelin_ss_open returned no row")
     }
 
     /// The position a request continues from, or nil when it is not (or no longer) valid.
@@ -70,37 +59,12 @@ public struct SlidingSyncStore: Sendable {
     /// ancestors are folded into it.
     public func resume(userID: String, deviceID: String, connID: String, connKey: Int64, seq: Int64,
                        expiryMs: Int64) async throws -> SlidingSyncPosition? {
-        try await db.transaction { conn in
-            let now = nowMillis()
-            let live = try await conn.rows("""
-                UPDATE sliding_sync_connections SET last_used_ts = \(now)
-                WHERE user_id = \(userID) AND device_id = \(deviceID) AND conn_id = \(connID) AND conn_key = \(connKey)
-                  AND last_used_ts > \(now - expiryMs)
-                RETURNING conn_key
-                """, logger: log)
-            guard !live.isEmpty else { return nil }
-            let pos = try await conn.rows("""
-                SELECT parent_seq, list_counts FROM sliding_sync_positions WHERE conn_key = \(connKey) AND seq = \(seq)
-                """, logger: log)
-            guard let row = pos.first else { return nil }
-            let (parent, counts) = try row.decode((Int64?, String).self)
-            try await conn.query("""
-                DELETE FROM sliding_sync_positions WHERE conn_key = \(connKey) AND seq <> \(seq) AND parent_seq IS DISTINCT FROM \(seq)::int8
-                """, logger: log)
-            try await conn.query("""
-                DELETE FROM sliding_sync_rooms WHERE conn_key = \(connKey) AND seq <> \(seq) AND seq IS DISTINCT FROM \(parent)::int8
-                  AND seq NOT IN (SELECT p.seq FROM sliding_sync_positions p WHERE p.conn_key = \(connKey))
-                """, logger: log)
-            if let parent {
-                try await conn.query("""
-                    DELETE FROM sliding_sync_rooms o WHERE o.conn_key = \(connKey) AND o.seq = \(parent) AND EXISTS (
-                        SELECT 1 FROM sliding_sync_rooms n WHERE n.conn_key = o.conn_key AND n.room_id = o.room_id AND n.seq = \(seq))
-                    """, logger: log)
-                try await conn.query("UPDATE sliding_sync_rooms SET seq = \(seq) WHERE conn_key = \(connKey) AND seq = \(parent)", logger: log)
-                try await conn.query("UPDATE sliding_sync_positions SET parent_seq = NULL WHERE conn_key = \(connKey) AND seq = \(seq)", logger: log)
-            }
-            return SlidingSyncPosition(connKey: connKey, seq: seq, listCounts: counts)
+        for try await counts in try await db.query("""
+            SELECT myelin_ss_resume(\(userID), \(deviceID), \(connID), \(connKey), \(seq), \(nowMillis()), \(expiryMs))
+            """).decode(String?.self) {
+            return counts.map { SlidingSyncPosition(connKey: connKey, seq: seq, listCounts: $0) }
         }
+        return nil
     }
 
     /// What had been sent of each room as of a position: its own rows over its parent's.
@@ -121,32 +85,19 @@ public struct SlidingSyncStore: Sendable {
     /// Records a response built on position `parent`. Returns the new position's seq, or nil
     /// when `parent` is gone (a newer request of the connection superseded this one).
     public func commit(connKey: Int64, parent: Int64, rooms: [SlidingSyncRoomRecord], listCounts: String) async throws -> Int64? {
-        try await db.transaction { conn in
-            let last = try await conn.rows("""
-                SELECT last_seq FROM sliding_sync_connections WHERE conn_key = \(connKey) FOR UPDATE
-                """, logger: log).map { try $0.decode(Int64.self) }
-            guard let seq = last.first else { return nil }
-            let parentLive = try await conn.rows("""
-                SELECT 1 FROM sliding_sync_positions WHERE conn_key = \(connKey) AND seq = \(parent)
-                """, logger: log)
-            guard !parentLive.isEmpty else { return nil }
-            let next = seq + 1
-            try await conn.query("UPDATE sliding_sync_connections SET last_seq = \(next) WHERE conn_key = \(connKey)", logger: log)
-            try await conn.query("""
-                INSERT INTO sliding_sync_positions (conn_key, seq, parent_seq, list_counts) VALUES (\(connKey), \(next), \(parent), \(listCounts))
-                """, logger: log)
-            try await insertRooms(rooms, connKey: connKey, seq: next, conn: conn)
-            return next
+        let r = try Self.columns(rooms)
+        for try await seq in try await db.query("""
+            SELECT myelin_ss_commit(\(connKey), \(parent), \(listCounts),
+                                    \(r.ids)::text[], \(r.sent)::int8[], \(r.configs)::text[], \(r.lazy)::text[])
+            """).decode(Int64?.self) {
+            return seq
         }
+        return nil
     }
 
-    private func insertRooms(_ rooms: [SlidingSyncRoomRecord], connKey: Int64, seq: Int64, conn: PostgresConnection) async throws {
-        guard !rooms.isEmpty else { return }
+    /// Room records as the column arrays the functions take.
+    private static func columns(_ rooms: [SlidingSyncRoomRecord]) throws -> (ids: [String], sent: [Int64], configs: [String], lazy: [String]) {
         let lazy = try rooms.map { String(decoding: try JSONEncoder().encode($0.lazyMembers.sorted()), as: UTF8.self) }
-        try await conn.query("""
-            INSERT INTO sliding_sync_rooms (conn_key, room_id, seq, sent_upto, config, lazy_members)
-            SELECT \(connKey), r, \(seq), u, c, l FROM unnest(\(rooms.map(\.roomID))::text[], \(rooms.map(\.sentUpTo))::int8[],
-                \(rooms.map(\.config))::text[], \(lazy)::text[]) AS x(r, u, c, l)
-            """, logger: log)
+        return (rooms.map(\.roomID), rooms.map(\.sentUpTo), rooms.map(\.config), lazy)
     }
 }

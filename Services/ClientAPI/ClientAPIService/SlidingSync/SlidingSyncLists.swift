@@ -31,8 +31,7 @@ struct ListSelection: Sendable {
 extension ClientAPI {
     /// The user's room list: joined and invited rooms, plus rooms left since `from` that the
     /// connection had been sent (so the client learns about the leave), newest activity first.
-    func listedRooms(_ user: TokenOwner, upTo: Int64, from: Int64?, sent: Set<String>) async throws -> [ListedRoom] {
-        let ignored = try await ignoredUsers(user.userID)
+    func listedRooms(_ user: TokenOwner, upTo: Int64, from: Int64?, sent: Set<String>, ignored: Set<String>) async throws -> [ListedRoom] {
         let rows = try await rooms.memberships(of: user.userID).filter { m in
             guard m.streamPos <= upTo else { return false }
             switch m.membership {
@@ -70,9 +69,9 @@ extension ClientAPI {
         return Set(o.values.flatMap { $0.arrayValue?.compactMap(\.stringValue) ?? [] })
     }
 
-    func selectLists(_ req: SlidingSyncRequest, all: [ListedRoom], userID: String) async throws -> ListSelection {
+    func selectLists(_ req: SlidingSyncRequest, all: [ListedRoom], direct: Set<String>) async throws -> ListSelection {
         var sel = ListSelection()
-        sel.directRooms = try await directRooms(userID)
+        sel.directRooms = direct
         var roomTypes: [String: String?] = [:]
         var spaceChildren: [String: Set<String>] = [:]
         for (name, list) in req.lists.sorted(by: { $0.key < $1.key }) {

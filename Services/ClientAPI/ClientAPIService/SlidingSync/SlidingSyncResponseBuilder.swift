@@ -17,8 +17,12 @@ struct SlidingSyncBuild: Sendable {
 extension ClientAPI {
     func buildSlidingSync(_ req: SlidingSyncRequest, user: TokenOwner, from: Int64?, upTo: Int64,
                           sent: [String: SlidingSyncRoomRecord], previousCounts: String) async throws -> SlidingSyncBuild {
-        let all = try await listedRooms(user, upTo: upTo, from: from, sent: Set(sent.keys))
-        let sel = try await selectLists(req, all: all, userID: user.userID)
+        // The user's own settings, read side by side.
+        async let ignoredRead = ignoredUsers(user.userID)
+        async let directRead = directRooms(user.userID)
+        let (ignored, direct) = try await (ignoredRead, directRead)
+        let all = try await listedRooms(user, upTo: upTo, from: from, sent: Set(sent.keys), ignored: ignored)
+        let sel = try await selectLists(req, all: all, direct: direct)
         var configs = sel.configs
         var listed = sel.rooms
         for (roomID, cfg) in req.subscriptions {
@@ -39,7 +43,7 @@ extension ClientAPI {
             ownReceipts = Set(try await userData.receipts(rooms: joined, since: from, upTo: upTo).filter { $0.userID == user.userID }.map(\.roomID))
             dmChanged = try await userData.accountDataChanges(user.userID, since: from, upTo: upTo).contains { $0.0 == "" && $0.1 == "m.direct" }
         }
-        let ctx = RoomRenderContext(user: user, upTo: upTo, requestFrom: from, ignored: try await ignoredUsers(user.userID),
+        let ctx = RoomRenderContext(user: user, upTo: upTo, requestFrom: from, ignored: ignored,
                                     directRooms: sel.directRooms)
         var jobs: [RenderJob] = []
         var records: [SlidingSyncRoomRecord] = []
