@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "myelin", targets: ["MyelinCLI"]),
         .executable(name: "myelin-client-api", targets: ["ClientAPIMain"]),
+        .executable(name: "myelin-federation-sender", targets: ["FederationSenderMain"]),
     ],
     dependencies: [
         // traits: [] drops swift-configuration and stops rebuilds when switching build/test.
@@ -76,8 +77,17 @@ let package = Package(
         .executableTarget(name: "ClientAPIMain", dependencies: [
             "ClientAPIService", "ServiceKit",
         ], path: "Services/ClientAPI/Main"),
+        .target(name: "FederationSenderService", dependencies: [
+            "MatrixCore", "Storage", "Bus", "FederationClient", "ServiceKit",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], path: "Services/FederationSender/FederationSenderService"),
+        .executableTarget(name: "FederationSenderMain", dependencies: [
+            "FederationSenderService", "ServiceKit",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Services/FederationSender/Main"),
         .executableTarget(name: "MyelinCLI", dependencies: [
-            "ClientAPIService", "ServiceKit", "Storage", "MatrixCore",
+            "ClientAPIService", "FederationSenderService", "ServiceKit", "Storage", "MatrixCore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/CLI"),
@@ -94,6 +104,7 @@ let package = Package(
         .testTarget(name: "BusTests", dependencies: ["Bus"], path: "Tests/BusTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "ClientAPIService", "ServiceKit", "Storage", "RoomServer", "Bus", "MatrixCore", "FederationClient",
+            "FederationSenderService",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

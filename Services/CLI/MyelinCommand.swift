@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClientAPIService
 import Crypto
+import FederationSenderService
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -32,8 +33,17 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = ServerConfig()
-        // Every service that exists so far runs inside the client API process.
-        try await ClientAPIServer.run(config: config, logger: makeLogger(config, "myelin"))
+        let logger = makeLogger(config, "myelin")
+        guard all else {
+            throw ValidationError("name the services to run; --all runs every one in this process")
+        }
+        // The other services share the client API's database pool and federation client.
+        try await ClientAPIServer.run(config: config, logger: logger, alongside: { api in
+            let sender = try FederationSender(db: api.db, federation: api.federation, redisURL: config.redisURL,
+                                              config: FederationSenderServer.senderConfig(config),
+                                              logger: makeLogger(config, "myelin.federation-sender"))
+            return [ClosureService { await sender.run() }]
+        })
     }
 }
 

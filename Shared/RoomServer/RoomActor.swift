@@ -9,10 +9,17 @@ import Storage
 /// Postgres inside the commit; if another process wrote the room meanwhile, it reloads and retries.
 actor RoomActor {
     let roomID: String
-    private let server: RoomServerCore
-    private var snapshot: Snapshot?
-    private var pending: [(EventRequest, CheckedContinuation<EventResult, any Error>)] = []
+    let server: RoomServerCore
+    var snapshot: Snapshot?
+    /// Local sends (batched together) and other work on the room (events from other
+    /// servers, joins over federation), run one after another in arrival order.
+    private var pending: [Pending] = []
     private var running = false
+
+    enum Pending {
+        case send(EventRequest, CheckedContinuation<EventResult, any Error>)
+        case task(@Sendable () async -> Void)
+    }
     /// Recent client transactions, so a retried send racing the first one returns the same event.
     private var recentTxns: [String: EventResult] = [:]
 
@@ -38,11 +45,26 @@ actor RoomActor {
 
     func submit(_ r: EventRequest) async throws -> EventResult {
         try await withCheckedThrowingContinuation { c in
-            pending.append((r, c))
-            if !running {
-                running = true
-                Task { await self.drain() }
-            }
+            pending.append(.send(r, c))
+            startDraining()
+        }
+    }
+
+    /// Runs `body` on the actor once everything queued before it is done, and nothing else
+    /// writes the room meanwhile.
+    func exclusively<T: Sendable>(_ body: @escaping @Sendable (isolated RoomActor) async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            pending.append(.task({ [self] in
+                do { c.resume(returning: try await body(self)) } catch { c.resume(throwing: error) }
+            }))
+            startDraining()
+        }
+    }
+
+    private func startDraining() {
+        if !running {
+            running = true
+            Task { await self.drain() }
         }
     }
 
@@ -50,7 +72,7 @@ actor RoomActor {
     func submitAtomically(_ rs: [EventRequest], creator: String) async throws -> [EventResult] {
         while running { await Task.yield() }
         running = true
-        defer { running = false; if !pending.isEmpty { running = true; Task { await self.drain() } } }
+        defer { running = false; if !pending.isEmpty { startDraining() } }
         let (built, results) = try await buildAndCommit(rs.map { ($0, nil) }, createBy: creator, atomic: true)
         _ = built
         return try results.map { try $0.get() }
@@ -65,7 +87,13 @@ actor RoomActor {
 
     func invalidate() { snapshot = nil }
 
-    private func loadedSnapshot() async throws -> Snapshot {
+    /// The cached snapshot, reloaded first if another process wrote the room since.
+    func freshSnapshot() async throws -> Snapshot {
+        if let cached = snapshot?.lastPos, try await server.store.lastPos(roomID) != cached { snapshot = nil }
+        return try await loadedSnapshot()
+    }
+
+    func loadedSnapshot() async throws -> Snapshot {
         if let snapshot { return snapshot }
         guard let snap = try await server.store.loadSnapshot(roomID) else { throw RoomServerError.unknownRoom }
         guard let version = RoomVersion.named(snap.version) else { throw RoomServerError.invalid("unsupported room version") }
@@ -81,8 +109,17 @@ actor RoomActor {
 
     private func drain() async {
         while !pending.isEmpty {
-            let batch = pending
-            pending = []
+            if case .task(let work) = pending[0] {
+                pending.removeFirst()
+                await work()
+                continue
+            }
+            // Every local send up to the next task goes into one batch.
+            var batch: [(EventRequest, CheckedContinuation<EventResult, any Error>)] = []
+            while let first = pending.first, case .send(let r, let c) = first {
+                batch.append((r, c))
+                pending.removeFirst()
+            }
             do {
                 let (_, results) = try await buildAndCommit(batch.map { ($0.0, $0.1) }, createBy: nil, atomic: false)
                 for (item, r) in zip(batch, results) { item.1.resume(with: r) }
@@ -190,16 +227,11 @@ actor RoomActor {
         }
     }
 
-    /// Fills in the DAG fields, signs, authorises against the working state and applies it.
-    private func build(_ req: EventRequest, on snap: inout Snapshot) throws -> NewEvent {
-        let state = RoomState(roomID: roomID, version: snap.version, state: snap.state)
-        try req.precondition?(state)
-        guard req.type.utf8.count <= 255, (req.stateKey?.utf8.count ?? 0) <= 255 else {
-            throw RoomServerError.tooLarge("event type and state key are limited to 255 bytes")
-        }
+    /// The event `req` asks for, with the DAG fields filled in from `snap`, not yet hashed
+    /// or signed: what `build` finalises, and the template `make_join` hands out.
+    func unsignedEvent(_ req: EventRequest, on snap: Snapshot) -> [String: JSON] {
         let v = snap.version
         let isCreate = req.type == "m.room.create" && req.stateKey == ""
-
         let keys = AuthRules.authEventKeys(type: req.type, stateKey: req.stateKey, sender: req.sender,
                                            content: req.content, roomVersion: v)
         let authIDs = keys.compactMap { snap.state[$0]?.eventID }
@@ -230,6 +262,20 @@ actor RoomActor {
             json["prev_events"] = .array(snap.extremities.map { .string($0) })
             json["auth_events"] = .array(authIDs.map { .string($0) })
         }
+        return json
+    }
+
+    /// Fills in the DAG fields, signs, authorises against the working state and applies it.
+    private func build(_ req: EventRequest, on snap: inout Snapshot) throws -> NewEvent {
+        let state = RoomState(roomID: roomID, version: snap.version, state: snap.state)
+        try req.precondition?(state)
+        guard req.type.utf8.count <= 255, (req.stateKey?.utf8.count ?? 0) <= 255 else {
+            throw RoomServerError.tooLarge("event type and state key are limited to 255 bytes")
+        }
+        let v = snap.version
+        let keys = AuthRules.authEventKeys(type: req.type, stateKey: req.stateKey, sender: req.sender,
+                                           content: req.content, roomVersion: v)
+        let json = unsignedEvent(req, on: snap)
         let event: Event
         do {
             event = try server.builder(v).finalize(.object(json))

@@ -6,6 +6,7 @@ import Storage
 /// Shared parts every room actor uses.
 final class RoomServerCore: Sendable {
     let store: EventStore
+    let inbox: FederationInboxStore
     let persister: EventPersister
     let serverName: ServerName
     let signingKey: SigningKey
@@ -17,6 +18,7 @@ final class RoomServerCore: Sendable {
          onCommit: @escaping @Sendable ([CommittedEvent]) -> Void,
          pushActions: @escaping PushActionsProvider) {
         self.store = store
+        self.inbox = FederationInboxStore(store: store)
         self.persister = EventPersister(store: store)
         self.serverName = serverName
         self.signingKey = signingKey
@@ -36,7 +38,7 @@ public typealias PushActionsProvider = @Sendable (Event, RoomState) async throws
 /// The one path every local event takes: build → authorise → persist → notify.
 public final class RoomServer: Sendable {
     let core: RoomServerCore
-    private let registry = RoomRegistry()
+    let registry = RoomRegistry()
 
     public init(store: EventStore, serverName: ServerName, signingKey: SigningKey, logger: Logger,
                 onCommit: @escaping @Sendable ([CommittedEvent]) -> Void,
@@ -147,5 +149,51 @@ actor RoomRegistry {
         guard now - lastSweep > .seconds(60) else { return }
         lastSweep = now
         actors = actors.filter { now - $0.value.used < Self.idleLimit }
+    }
+}
+
+/// Federation entry points: every event another server sends, and every membership
+/// handshake, goes through the room's actor like a local send.
+extension RoomServer {
+    /// Checks an event from another server against the room (its signatures and hashes
+    /// were checked by the caller) and stores it when it passes.
+    public func receive(roomID: String, event: Event) async throws -> RemoteEventOutcome {
+        try await registry.actor(roomID, core).exclusively { try await $0.processRemote(event) }
+    }
+
+    /// Stores checked auth events of other servers' events, out of timeline and state.
+    public func storeOutliers(roomID: String, events: [Event]) async throws {
+        try await registry.actor(roomID, core).exclusively { try await $0.storeOutliers(events) }
+    }
+
+    /// The unsigned event another server finishes for `make_join` / `make_leave`.
+    public func template(roomID: String, _ request: EventRequest) async throws -> (JSON, RoomVersion) {
+        try await registry.actor(roomID, core).exclusively { try await $0.template(request) }
+    }
+
+    /// Stores a room joined through another server, with its state and auth chain.
+    public func importJoin(roomID: String, version: RoomVersion, join: Event, state: [Event],
+                           authChain: [Event]) async throws -> EventResult {
+        try await registry.actor(roomID, core).exclusively {
+            try await $0.importJoin(version: version, join: join, state: state, authChain: authChain)
+        }
+    }
+
+    /// Stores a membership of a local user in a room this server is not in.
+    public func storeMembershipOutsideRoom(roomID: String, version: RoomVersion, event: Event) async throws -> EventResult {
+        try await registry.actor(roomID, core).exclusively { try await $0.storeMembershipOutsideRoom(version: version, event: event) }
+    }
+
+    /// Builds and signs an event without storing it, for handshakes that need another
+    /// server's signature first (invites of their users).
+    public func prepare(roomID: String, _ request: EventRequest) async throws -> (Event, RoomVersion) {
+        let (json, version) = try await template(roomID: roomID, request)
+        var fields = json.objectValue ?? [:]
+        fields["origin"] = nil
+        do {
+            return (try core.builder(version).finalize(.object(fields)), version)
+        } catch {
+            throw RoomServerError.invalid("event is not valid for room version \(version.id): \(error)")
+        }
     }
 }

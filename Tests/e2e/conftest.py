@@ -13,6 +13,9 @@ The suite drives running servers; scripts/test.sh starts them and sets:
                              behaviour and a federation peer
   MYELIN_E2E_FEDERATION_URL  process 1's TLS federation listener (the port its
                              server name carries)
+  MYELIN_E2E_SYNAPSE_SIGNING_KEY
+                             Synapse's signing key file, so tests can send Myelin
+                             requests and events exactly as Synapse would sign them
 Registration is enabled on the servers (m.login.dummy, no token).
 """
 
@@ -46,6 +49,7 @@ class Settings:
     synapse_server_name: str
     synapse_shared_secret: str
     federation_url: str
+    synapse_signing_key: str
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +63,7 @@ def settings() -> Settings:
         "MYELIN_E2E_SYNAPSE_SERVER_NAME",
         "MYELIN_E2E_SYNAPSE_SHARED_SECRET",
         "MYELIN_E2E_FEDERATION_URL",
+        "MYELIN_E2E_SYNAPSE_SIGNING_KEY",
     ]
     missing = [n for n in names if not os.environ.get(n)]
     if missing:
@@ -76,6 +81,7 @@ def settings() -> Settings:
         synapse_server_name=os.environ["MYELIN_E2E_SYNAPSE_SERVER_NAME"],
         synapse_shared_secret=os.environ["MYELIN_E2E_SYNAPSE_SHARED_SECRET"],
         federation_url=os.environ["MYELIN_E2E_FEDERATION_URL"].rstrip("/"),
+        synapse_signing_key=os.environ["MYELIN_E2E_SYNAPSE_SIGNING_KEY"],
     )
 
 

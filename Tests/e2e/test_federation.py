@@ -1,19 +1,25 @@
 """Federation with a real Synapse on loopback (scripts/test.sh starts it with a TLS
 federation listener and certificate checks off): each server looks up the other's users
-through its own client API, Synapse fetches and notarises Myelin's keys, and requests
-Myelin cannot verify are refused."""
+through its own client API, Synapse fetches and notarises Myelin's keys, requests Myelin
+cannot verify are refused, and users of both servers share rooms: joins either way,
+messages, invites, typing and receipts."""
 
 from __future__ import annotations
 
 import json
 
 import aiohttp
+import nio
 import pytest
 from signedjson.key import decode_verify_key_bytes, encode_verify_key_base64, generate_signing_key
 from signedjson.sign import sign_json, verify_signed_json
 from unpaddedbase64 import decode_base64
 
-from e2e_helpers import CLIENT_V3, q, request
+from conftest import Account
+from e2e_helpers import (
+    CLIENT_V3, User, client_for, find_event, q, random_localpart, register_admin_api, request, send_text, sync_until,
+    timeline,
+)
 
 
 async def tls_request(method: str, url: str, headers: dict[str, str] | None = None, body: bytes | None = None):
@@ -168,3 +174,278 @@ async def test_unverifiable_requests_are_refused(http, settings, myelin_account)
     status, body = await tls_request("GET", settings.federation_url + "/_matrix/federation/v1/no_such_thing",
                                      headers={"Authorization": header(settings.server_name)})
     assert status == 404 and body["errcode"] == "M_UNRECOGNIZED", body
+
+
+# --- Rooms shared with Synapse -------------------------------------------------------
+
+async def wait_for_message(client: nio.AsyncClient, room_id: str, body: str, what: str) -> dict:
+    return await sync_until(
+        client, lambda r: find_event(timeline(r, room_id), type="m.room.message", content__body=body),
+        timeout=30, what=what)
+
+
+async def synced(client: nio.AsyncClient) -> None:
+    """Brings the client's sync position up to now, so later waits see only new things."""
+    resp = await client.sync(timeout=0)
+    assert isinstance(resp, nio.SyncResponse), resp
+
+
+async def joined(client: nio.AsyncClient, target: str, what: str) -> str:
+    resp = await client.join(target)
+    assert isinstance(resp, nio.JoinResponse), f"{what}: {resp}"
+    return resp.room_id
+
+
+async def talk_both_ways(myelin: nio.AsyncClient, synapse: nio.AsyncClient, room_id: str) -> None:
+    """A message from each side arrives in the other side's /sync."""
+    await synced(myelin)
+    await synced(synapse)
+    await send_text(myelin, room_id, "from Myelin")
+    await wait_for_message(synapse, room_id, "from Myelin", "Myelin's message in Synapse's sync")
+    await send_text(synapse, room_id, "from Synapse")
+    await wait_for_message(myelin, room_id, "from Synapse", "Synapse's message in Myelin's sync")
+
+
+async def test_a_synapse_user_joins_a_myelin_room(settings, myelin_account, synapse_account):
+    alias_name = "fed_" + myelin_account.user.localpart
+    created = await myelin_account.client.room_create(
+        alias=alias_name, name="Myelin square", preset=nio.RoomPreset.public_chat, visibility=nio.RoomVisibility.public)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    room_id = created.room_id
+    await send_text(myelin_account.client, room_id, "history before the join")
+
+    assert await joined(synapse_account.client, f"#{alias_name}:{settings.server_name}", "Synapse joins") == room_id
+    # The join reaches Myelin's users, and Synapse has the room's state.
+    await sync_until(myelin_account.client, lambda r: find_event(
+        timeline(r, room_id), type="m.room.member", state_key=synapse_account.user.user_id, content__membership="join"),
+        timeout=30, what="Synapse's join in Myelin's sync")
+    await synapse_account.client.sync(timeout=0, full_state=True)
+    assert synapse_account.client.rooms[room_id].name == "Myelin square"
+    await talk_both_ways(myelin_account.client, synapse_account.client, room_id)
+
+    # A user on the second Myelin process sees the conversation too.
+    second = client_for(settings.base2, myelin_account.user)
+    try:
+        resp = await second.room_messages(room_id, start="", limit=20)
+        assert isinstance(resp, nio.RoomMessagesResponse), resp
+        assert "from Synapse" in [getattr(e, "body", None) for e in resp.chunk], resp.chunk
+    finally:
+        await second.close()
+
+
+async def test_a_myelin_user_joins_a_synapse_room(settings, myelin_account, synapse_account):
+    alias_name = "syn_" + synapse_account.user.localpart
+    created = await synapse_account.client.room_create(
+        alias=alias_name, name="Synapse square", preset=nio.RoomPreset.public_chat, visibility=nio.RoomVisibility.public)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    room_id = created.room_id
+
+    assert await joined(myelin_account.client, f"#{alias_name}:{settings.synapse_server_name}", "Myelin joins") == room_id
+    resp = await myelin_account.client.sync(timeout=0, full_state=True)
+    assert room_id in resp.rooms.join, resp
+    assert myelin_account.client.rooms[room_id].name == "Synapse square"
+    await sync_until(synapse_account.client, lambda r: find_event(
+        timeline(r, room_id), type="m.room.member", state_key=myelin_account.user.user_id, content__membership="join"),
+        timeout=30, what="Myelin's join in Synapse's sync")
+    await talk_both_ways(myelin_account.client, synapse_account.client, room_id)
+
+    # Leaving: Synapse sees Myelin's user go.
+    left = await myelin_account.client.room_leave(room_id)
+    assert isinstance(left, nio.RoomLeaveResponse), left
+    await sync_until(synapse_account.client, lambda r: find_event(
+        timeline(r, room_id), type="m.room.member", state_key=myelin_account.user.user_id, content__membership="leave"),
+        timeout=30, what="Myelin's leave in Synapse's sync")
+
+
+def invite_of(room_id: str, user_id: str):
+    def check(resp: nio.SyncResponse):
+        info = resp.rooms.invite.get(room_id)
+        if not info:
+            return None
+        return next((e for e in info.invite_state if isinstance(e, nio.InviteMemberEvent) and e.state_key == user_id), None)
+    return check
+
+
+async def test_invites_both_ways(settings, myelin_account, synapse_account):
+    # Myelin invites a Synapse user, who accepts.
+    created = await myelin_account.client.room_create(name="Invite from Myelin", preset=nio.RoomPreset.private_chat)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    room_id = created.room_id
+    invited = await myelin_account.client.room_invite(room_id, synapse_account.user.user_id)
+    assert isinstance(invited, nio.RoomInviteResponse), invited
+    await sync_until(synapse_account.client, invite_of(room_id, synapse_account.user.user_id), timeout=30,
+                     what="Myelin's invite in Synapse's sync")
+    assert await joined(synapse_account.client, room_id, "Synapse accepts") == room_id
+    await talk_both_ways(myelin_account.client, synapse_account.client, room_id)
+
+    # Synapse invites a Myelin user, who sees the room's name before joining, and accepts.
+    created = await synapse_account.client.room_create(name="Invite from Synapse", preset=nio.RoomPreset.private_chat)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    other = created.room_id
+    invited = await synapse_account.client.room_invite(other, myelin_account.user.user_id)
+    assert isinstance(invited, nio.RoomInviteResponse), invited
+    member = await sync_until(myelin_account.client, invite_of(other, myelin_account.user.user_id), timeout=30,
+                              what="Synapse's invite in Myelin's sync")
+    assert member.sender == synapse_account.user.user_id
+    assert myelin_account.client.invited_rooms[other].name == "Invite from Synapse"
+    assert await joined(myelin_account.client, other, "Myelin accepts") == other
+    await talk_both_ways(myelin_account.client, synapse_account.client, other)
+
+    # A Myelin user rejects an invite from Synapse: Synapse sees the leave.
+    rejecter = await make_account_for(settings, "rej")
+    try:
+        invited = await synapse_account.client.room_invite(other, rejecter.user.user_id)
+        assert isinstance(invited, nio.RoomInviteResponse), invited
+        await sync_until(rejecter.client, invite_of(other, rejecter.user.user_id), timeout=30, what="the invite to reject")
+        left = await rejecter.client.room_leave(other)
+        assert isinstance(left, nio.RoomLeaveResponse), left
+        await sync_until(synapse_account.client, lambda r: find_event(
+            timeline(r, other), type="m.room.member", state_key=rejecter.user.user_id, content__membership="leave"),
+            timeout=30, what="the rejection in Synapse's sync")
+    finally:
+        await rejecter.client.close()
+
+
+async def make_account_for(settings, prefix: str):
+    async with aiohttp.ClientSession() as http:
+        resp = await register_admin_api(http, settings.base1, settings.shared_secret, random_localpart(prefix), "pw-" + random_localpart())
+    assert resp.status == 200, resp
+    user = User(resp.body["user_id"], resp.body["user_id"].split(":")[0][1:], "", resp.body["access_token"], resp.body["device_id"])
+    return Account(user, client_for(settings.base1, user))
+
+
+async def test_typing_and_receipts_cross_over(http, settings, myelin_account, synapse_account):
+    created = await myelin_account.client.room_create(preset=nio.RoomPreset.public_chat)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    room_id = created.room_id
+    # A room ID of version 12 names no server: Synapse is told which one to ask.
+    resp = await request(http, settings.synapse_url, "POST", f"{CLIENT_V3}/join/{q(room_id)}",
+                         token=synapse_account.user.access_token, json_body={}, params={"server_name": settings.server_name})
+    assert resp.status == 200 and resp.body["room_id"] == room_id, resp
+    await sync_until(myelin_account.client, lambda r: find_event(
+        timeline(r, room_id), type="m.room.member", state_key=synapse_account.user.user_id), timeout=30, what="the join")
+    await synced(synapse_account.client)
+
+    def typing_of(user_id: str):
+        def check(resp: nio.SyncResponse):
+            room = resp.rooms.join.get(room_id)
+            return room and any(isinstance(e, nio.TypingNoticeEvent) and user_id in e.users for e in room.ephemeral)
+        return check
+
+    def receipt_of(user_id: str, event_id: str):
+        def check(resp: nio.SyncResponse):
+            room = resp.rooms.join.get(room_id)
+            return room and any(isinstance(e, nio.ReceiptEvent) and any(
+                rc.user_id == user_id and rc.event_id == event_id for rc in e.receipts) for e in room.ephemeral)
+        return check
+
+    typing = await myelin_account.client.room_typing(room_id, True, timeout=20000)
+    assert isinstance(typing, nio.RoomTypingResponse), typing
+    await sync_until(synapse_account.client, typing_of(myelin_account.user.user_id), timeout=30, what="Myelin typing on Synapse")
+    typing = await synapse_account.client.room_typing(room_id, True, timeout=20000)
+    assert isinstance(typing, nio.RoomTypingResponse), typing
+    await sync_until(myelin_account.client, typing_of(synapse_account.user.user_id), timeout=30, what="Synapse typing on Myelin")
+
+    from_myelin = await send_text(myelin_account.client, room_id, "read this, Synapse")
+    await wait_for_message(synapse_account.client, room_id, "read this, Synapse", "the message to read")
+    read = await synapse_account.client.update_receipt_marker(room_id, from_myelin)
+    assert isinstance(read, nio.UpdateReceiptMarkerResponse), read
+    await sync_until(myelin_account.client, receipt_of(synapse_account.user.user_id, from_myelin), timeout=30,
+                     what="Synapse's receipt on Myelin")
+    from_synapse = await send_text(synapse_account.client, room_id, "read this, Myelin")
+    await wait_for_message(myelin_account.client, room_id, "read this, Myelin", "the message to read")
+    read = await myelin_account.client.update_receipt_marker(room_id, from_synapse)
+    assert isinstance(read, nio.UpdateReceiptMarkerResponse), read
+    await sync_until(synapse_account.client, receipt_of(myelin_account.user.user_id, from_synapse), timeout=30,
+                     what="Myelin's receipt on Synapse")
+
+
+async def test_forged_unauthorised_and_replayed_pdus_are_refused(http, settings, myelin_account, synapse_account):
+    """Events sent to Myelin as Synapse sends them (its key, its signing code) in a room
+    the Synapse user really joined: good ones land, forged or unauthorised ones do not,
+    one whose content changed on the way lands redacted, and a replayed transaction is
+    not processed again."""
+    from signedjson.key import generate_signing_key
+
+    from federation_helpers import AsSynapse
+
+    peer = AsSynapse(settings)
+    created = await myelin_account.client.room_create(preset=nio.RoomPreset.public_chat)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    room_id = created.room_id
+    resp = await request(http, settings.synapse_url, "POST", f"{CLIENT_V3}/join/{q(room_id)}",
+                         token=synapse_account.user.access_token, json_body={}, params={"server_name": settings.server_name})
+    assert resp.status == 200, resp
+    joined_event = await sync_until(myelin_account.client, lambda r: find_event(
+        timeline(r, room_id), type="m.room.member", state_key=synapse_account.user.user_id), timeout=30, what="the join")
+
+    state = await request(http, settings.base1, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/state", token=myelin_account.user.access_token)
+    assert state.status == 200, state
+    by_key = {(e["type"], e["state_key"]): e["event_id"] for e in state.body}
+    latest = await peer.pdu(joined_event["event_id"])
+    syn = synapse_account.user.user_id
+
+    def message(body: str, sender: str = syn, key=None) -> tuple[str, dict]:
+        auth = [by_key[("m.room.power_levels", "")]]
+        if ("m.room.member", sender) in by_key:
+            auth.append(by_key[("m.room.member", sender)])
+        return peer.event("12", {
+            "type": "m.room.message", "room_id": room_id, "sender": sender, "depth": latest["depth"] + 1,
+            "prev_events": [joined_event["event_id"]], "auth_events": auth,
+            "content": {"msgtype": "m.text", "body": body},
+        }, key=key)
+
+    good_id, good = message("signed by Synapse")
+    impostor = generate_signing_key(peer.key.version)
+    forged_id, forged = message("forged", key=impostor)
+    stranger_id, stranger = message("not a member", sender=f"@nobody_{myelin_account.user.localpart}:{settings.synapse_server_name}")
+    altered_id, altered = message("the original")
+    altered = {**altered, "content": {"msgtype": "m.text", "body": "changed on the way"}}
+
+    await synced(myelin_account.client)
+    status, answer = await peer.transaction(f"e2e-{good_id}", [good, forged, stranger, altered])
+    assert status == 200, answer
+    assert answer["pdus"][good_id] == {}, answer
+    assert "error" in answer["pdus"][forged_id], answer
+    assert "error" in answer["pdus"][stranger_id], answer
+    assert answer["pdus"][altered_id] == {}, answer
+    await wait_for_message(myelin_account.client, room_id, "signed by Synapse", "the good event")
+
+    messages = await request(http, settings.base1, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/messages",
+                             token=myelin_account.user.access_token, params={"dir": "b", "limit": "50"})
+    bodies = [e.get("content", {}).get("body") for e in messages.body["chunk"]]
+    ids = [e["event_id"] for e in messages.body["chunk"]]
+    assert "signed by Synapse" in bodies and altered_id in ids, messages
+    assert forged_id not in ids and stranger_id not in ids, messages
+    assert "changed on the way" not in bodies and "the original" not in bodies, messages
+    for missing in (forged_id, stranger_id):
+        r = await request(http, settings.base1, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/event/{q(missing)}",
+                          token=myelin_account.user.access_token)
+        assert r.status == 404, (missing, r)
+    redacted = await request(http, settings.base1, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/event/{q(altered_id)}",
+                             token=myelin_account.user.access_token)
+    assert redacted.status == 200 and redacted.body["content"] == {}, redacted
+
+    # A transaction sent again is answered the same and not applied again.
+    def typing(on: bool) -> dict:
+        return {"edu_type": "m.typing", "content": {"room_id": room_id, "user_id": syn, "typing": on}}
+
+    async def typers() -> list[str]:
+        fresh = await request(http, settings.base1, "GET", f"{CLIENT_V3}/sync", token=myelin_account.user.access_token)
+        eph = fresh.body["rooms"]["join"].get(room_id, {}).get("ephemeral", {}).get("events", [])
+        return [u for e in eph if e["type"] == "m.typing" for u in e["content"]["user_ids"]]
+
+    once_id, once = message("only once")
+    txn = f"e2e-replay-{once_id}"
+    status, first = await peer.transaction(txn, [once], [typing(True)])
+    assert status == 200 and first["pdus"][once_id] == {}, first
+    assert syn in await typers()
+    status, _ = await peer.transaction(txn + "-stop", [], [typing(False)])
+    assert status == 200
+    assert syn not in await typers()
+    status, again = await peer.transaction(txn, [once], [typing(True)])
+    assert status == 200 and again == first, again
+    assert syn not in await typers(), "the replayed typing notice was applied again"
+    messages = await request(http, settings.base1, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/messages",
+                             token=myelin_account.user.access_token, params={"dir": "b", "limit": "50"})
+    assert [e.get("content", {}).get("body") for e in messages.body["chunk"]].count("only once") == 1, messages

@@ -8,8 +8,9 @@
 #   server, generates a config in DIR and starts Synapse from there. With
 #   "federation", also a TLS federation listener with a self-signed
 #   certificate; the server name is then localhost:<that port>.
-#   Sets SYNAPSE_URL (client API, plain HTTP), SYNAPSE_PID, SYNAPSE_SERVER_NAME
-#   and SYNAPSE_SHARED_SECRET. The caller registers the stop on exit.
+#   Sets SYNAPSE_URL (client API, plain HTTP), SYNAPSE_PID, SYNAPSE_SERVER_NAME,
+#   SYNAPSE_SHARED_SECRET and SYNAPSE_SIGNING_KEY (the key file it generated). The
+#   caller registers the stop on exit.
 syn_start() {
   local dir=$1 py=$2 pg_data=$3 pg_port=$4 db=$5 mode=${6:-}
   local port fed_port="" extra=()
@@ -31,6 +32,7 @@ syn_start() {
     --config-path "$dir/homeserver.yaml" --data-directory "$dir" \
     --generate-config --report-stats=no) >"$dir/generate.log" 2>&1 ||
     svc_die "Synapse config generation failed: $(tail -n 20 "$dir/generate.log")"
+  SYNAPSE_SIGNING_KEY="$dir/$SYNAPSE_SERVER_NAME.signing.key"
   "$py" "$(dirname "${BASH_SOURCE[0]}")/synapse_config.py" --config "$dir/homeserver.yaml" \
     --port "$port" --pg-port "$pg_port" --db "$db" --shared-secret "$SYNAPSE_SHARED_SECRET" "${extra[@]}"
   svc_log "starting Synapse $SYNAPSE_SERVER_NAME, client API on $SYNAPSE_URL (first start creates its schema)"

@@ -31,9 +31,15 @@ public final class BusBridge: Sendable {
     func publishEvent(_ c: CommittedEvent) {
         var f: [String: String] = [
             "pos": String(c.streamPos), "room_id": c.event.roomID, "event_id": c.event.eventID, "type": c.event.type,
+            "sender": c.event.sender,
         ]
         if let sk = c.event.stateKey { f["state_key"] = sk }
         enqueue(BusMessage(stream: BusStream.events, fields: f))
+    }
+
+    /// Ephemeral work for the federation sender (typing, receipts of local users).
+    func publishEDU(_ fields: [String: String]) {
+        enqueue(BusMessage(stream: BusStream.edus, fields: fields))
     }
 
     func publishNotice(_ n: StreamNotice) {
@@ -51,7 +57,7 @@ public final class BusBridge: Sendable {
     }
 
     /// Publishes queued messages, in order, one pipeline per batch, until cancelled.
-    func runPublisher() async {
+    public func runPublisher() async {
         for await _ in doorbell {
             let batch = outbox.withLock { q in
                 let b = q

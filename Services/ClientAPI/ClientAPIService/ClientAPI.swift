@@ -25,6 +25,7 @@ public final class ClientAPI: Sendable {
     let federationAuth: RequestAuthenticator
     let publisher: BusBridge
     let roomVersionCache = RoomVersionCache()
+    let inboundTransactions = InboundTransactionGate()
     // Set once in init; the room server calls back into this object after commits.
     nonisolated(unsafe) private(set) var roomServer: RoomServer!
 

@@ -15,7 +15,10 @@ public enum ClientAPIServer {
         return key
     }
 
-    public static func run(config: ServerConfig, logger: Logger, onReady: (@Sendable (Int) async -> Void)? = nil) async throws {
+    /// `alongside` adds services that run in the same process on the same pool and
+    /// federation client (`myelin serve --all`: the federation sender).
+    public static func run(config: ServerConfig, logger: Logger, onReady: (@Sendable (Int) async -> Void)? = nil,
+                           alongside: (ClientAPI) throws -> [ClosureService] = { _ in [] }) async throws {
         let key = try loadSigningKey(config.signingKeyPath)
         let db = try Database(url: config.databaseURL, logger: logger)
         let bridge = try BusBridge(url: config.redisURL, logger: logger)
@@ -31,9 +34,11 @@ public enum ClientAPIServer {
         let responder = api.responder()
         // The HTTPS listener for other servers, when configured, serves the same routes.
         let federationListener = try TLSListener.application(config: config, responder: responder, logger: logger)
+        let extra = try alongside(api)
         do {
             try await ServiceRunner.run(
-                config: config, responder: responder, dependencies: [pool, bus] + (federationListener.map { [$0] } ?? []),
+                config: config, responder: responder,
+                dependencies: [pool, bus] + extra + (federationListener.map { [$0] } ?? []),
                 logger: logger, beforeStart: { if migrate { try await Migrator(db: db).migrate() } }, onReady: onReady,
                 onDrain: { await api.notifier.drain() })
         } catch {

@@ -24,6 +24,10 @@ public struct ServerConfig: Sendable {
     public var tlsKeyPath: String?
     /// Check other servers' TLS certificates (off only for tests with self-signed certificates).
     public var federationVerifyTLS: Bool
+    /// How often the federation sender looks at Postgres for every destination, in seconds.
+    public var federationSenderCatchUpSeconds: Int
+    /// Longest pause between retries of a failing destination, in seconds.
+    public var federationSenderMaxRetrySeconds: Int
 
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
         func s(_ k: String, _ d: String) -> String { env[k].flatMap { $0.isEmpty ? nil : $0 } ?? d }
@@ -50,5 +54,7 @@ public struct ServerConfig: Sendable {
         tlsCertPath = env["MYELIN_TLS_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 }
         tlsKeyPath = env["MYELIN_TLS_KEY_PATH"].flatMap { $0.isEmpty ? nil : $0 }
         federationVerifyTLS = b("MYELIN_FEDERATION_VERIFY_TLS", true)
+        federationSenderCatchUpSeconds = max(1, Int(s("MYELIN_FEDERATION_SENDER_CATCHUP_SECONDS", "15")) ?? 15)
+        federationSenderMaxRetrySeconds = max(1, Int(s("MYELIN_FEDERATION_SENDER_MAX_RETRY_SECONDS", "600")) ?? 600)
     }
 }

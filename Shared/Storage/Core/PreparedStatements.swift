@@ -88,18 +88,18 @@ struct RoomLastPositions: BoundStatement {
 struct InsertEvents: CommandStatement {
     static let sql = """
         INSERT INTO events (stream_pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts,
-                            relates_to, rel_type, txn_device, txn_id, json)
-        SELECT p, i, r, t, CASE WHEN s THEN k END, snd, d, ts, NULLIF(rl, ''), NULLIF(rt, ''), NULLIF(td, ''), NULLIF(ti, ''), j
+                            relates_to, rel_type, txn_device, txn_id, json, placement)
+        SELECT p, i, r, t, CASE WHEN s THEN k END, snd, d, ts, NULLIF(rl, ''), NULLIF(rt, ''), NULLIF(td, ''), NULLIF(ti, ''), j, pl
         FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::int8[],
-                    $9::int8[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-            AS x(p, i, r, t, s, k, snd, d, ts, rl, rt, td, ti, j)
+                    $9::int8[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int2[])
+            AS x(p, i, r, t, s, k, snd, d, ts, rl, rt, td, ti, j, pl)
         """
     let bindings: PostgresBindings
     init(_ c: EventColumns) {
         bindings = bind {
             $0.append(c.pos); $0.append(c.ids); $0.append(c.rooms); $0.append(c.types); $0.append(c.isState)
             $0.append(c.keys); $0.append(c.senders); $0.append(c.depths); $0.append(c.tss); $0.append(c.rel)
-            $0.append(c.relType); $0.append(c.txnDev); $0.append(c.txnIDs); $0.append(c.jsons)
+            $0.append(c.relType); $0.append(c.txnDev); $0.append(c.txnIDs); $0.append(c.jsons); $0.append(c.placements)
         }
     }
 }
@@ -109,7 +109,7 @@ struct EventColumns {
     var pos: [Int64] = [], ids: [String] = [], rooms: [String] = [], types: [String] = []
     var isState: [Bool] = [], keys: [String] = [], senders: [String] = [], depths: [Int64] = []
     var tss: [Int64] = [], rel: [String] = [], relType: [String] = [], txnDev: [String] = []
-    var txnIDs: [String] = [], jsons: [String] = []
+    var txnIDs: [String] = [], jsons: [String] = [], placements: [Int16] = []
 }
 
 struct UpsertCurrentState: CommandStatement {

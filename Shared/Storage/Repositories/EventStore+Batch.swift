@@ -27,7 +27,7 @@ extension EventStore {
         // last_pos is exact unless the room moved past `upTo` since it was read.
         for try await (r, p) in try await db.query("""
             SELECT r.room_id, CASE WHEN r.last_pos <= \(upTo) THEN r.last_pos ELSE (
-                SELECT e.stream_pos FROM events e WHERE e.room_id = r.room_id AND e.stream_pos <= \(upTo)
+                SELECT e.stream_pos FROM events e WHERE e.room_id = r.room_id AND e.stream_pos <= \(upTo) AND e.placement = 0
                 ORDER BY e.stream_pos DESC LIMIT 1) END
             FROM rooms r WHERE r.room_id = ANY(\(rooms))
             """).decode((String, Int64?).self) {
@@ -46,7 +46,7 @@ extension EventStore {
             FROM unnest(\(slices.map(\.roomID))::text[], \(slices.map(\.after))::int8[], \(slices.map(\.upTo))::int8[],
                         \(slices.map { Int64($0.limit) })::int8[]) AS x(r, a, u, l)
             CROSS JOIN LATERAL (
-                SELECT * FROM events e WHERE e.room_id = x.r AND e.stream_pos > x.a AND e.stream_pos <= x.u
+                SELECT * FROM events e WHERE e.room_id = x.r AND e.stream_pos > x.a AND e.stream_pos <= x.u AND e.placement = 0
                 ORDER BY e.stream_pos DESC LIMIT x.l) e
             LEFT JOIN redactions r ON r.redacts = e.event_id
             ORDER BY x.r, e.stream_pos DESC
@@ -91,7 +91,7 @@ extension EventStore {
         var out: [String: [(Int64, JSON)]] = [:]
         for try await (r, p, j) in try await db.query("""
             SELECT room_id, stream_pos, json FROM events
-            WHERE room_id = ANY(\(rooms)) AND type = \(type) AND state_key = \(stateKey) ORDER BY stream_pos
+            WHERE room_id = ANY(\(rooms)) AND type = \(type) AND state_key = \(stateKey) AND placement < 2 ORDER BY stream_pos
             """).decode((String, Int64, String).self) {
             out[r, default: []].append((p, try JSON.parse(j)))
         }
@@ -108,7 +108,7 @@ extension EventStore {
             FROM unnest(\(points.map(\.roomID))::text[], \(points.map(\.pos))::int8[]) AS x(r, p)
             CROSS JOIN LATERAL (
                 SELECT DISTINCT ON (type, state_key) * FROM events
-                WHERE room_id = x.r AND state_key IS NOT NULL AND stream_pos <= x.p
+                WHERE room_id = x.r AND state_key IS NOT NULL AND stream_pos <= x.p AND placement < 2
                 ORDER BY type, state_key, stream_pos DESC) e
             LEFT JOIN redactions r ON r.redacts = e.event_id
             """)) {

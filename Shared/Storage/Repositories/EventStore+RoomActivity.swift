@@ -9,7 +9,7 @@ extension EventStore {
         var out: [String: Int64] = [:]
         for try await (r, p) in try await db.query("""
             SELECT x.r, (SELECT e.stream_pos FROM events e WHERE e.room_id = x.r AND e.type = ANY(\(types))
-                AND e.stream_pos <= \(upTo) ORDER BY e.stream_pos DESC LIMIT 1)
+                AND e.stream_pos <= \(upTo) AND e.placement = 0 ORDER BY e.stream_pos DESC LIMIT 1)
             FROM unnest(\(rooms)::text[]) AS x(r)
             """).decode((String, Int64?).self) {
             if let p { out[r] = p }

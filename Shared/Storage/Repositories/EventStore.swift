@@ -28,6 +28,16 @@ public struct PushActionRow: Sendable {
     }
 }
 
+/// Where a stored event stands in its room (`events.placement`).
+public enum EventPlacement: Int16, Sendable {
+    /// In the timeline, and in the state when it is a state event.
+    case timeline = 0
+    /// State received with a join over federation: part of the state, never in a timeline.
+    case stateOnly = 1
+    /// Known only as an auth event of other events: neither timeline nor state.
+    case outlier = 2
+}
+
 /// One event ready to be stored: already authorised, with its JSON encoded once.
 public struct NewEvent: Sendable {
     public let event: Event
@@ -36,12 +46,15 @@ public struct NewEvent: Sendable {
     public let updatesState: Bool
     public let txn: TxnRef?
     public let pushActions: [PushActionRow]
-    public init(event: Event, json: String, updatesState: Bool, txn: TxnRef?, pushActions: [PushActionRow]) {
+    public let placement: EventPlacement
+    public init(event: Event, json: String, updatesState: Bool, txn: TxnRef?, pushActions: [PushActionRow],
+                placement: EventPlacement = .timeline) {
         self.event = event
         self.json = json
         self.updatesState = updatesState
         self.txn = txn
         self.pushActions = pushActions
+        self.placement = placement
     }
 }
 
@@ -53,13 +66,17 @@ public struct RoomWrite: Sendable {
     public let createRoom: (version: String, creator: String)?
     public let events: [NewEvent]
     public let extremities: [String]
+    /// Current-state entries that change to events stored earlier (state resolution across
+    /// forks can bring back an older event); applied after `events`.
+    public let stateChanges: [Event]
     public init(roomID: String, expectedLastPos: Int64?, createRoom: (version: String, creator: String)?,
-                events: [NewEvent], extremities: [String]) {
+                events: [NewEvent], extremities: [String], stateChanges: [Event] = []) {
         self.roomID = roomID
         self.expectedLastPos = expectedLastPos
         self.createRoom = createRoom
         self.events = events
         self.extremities = extremities
+        self.stateChanges = stateChanges
     }
 }
 
@@ -180,6 +197,7 @@ public struct EventStore: Sendable {
                 let relates = e.content["m.relates_to"]
                 ev.rel.append(relates?["event_id"]?.stringValue ?? ""); ev.relType.append(relates?["rel_type"]?.stringValue ?? "")
                 ev.txnDev.append(ne.txn?.deviceID ?? ""); ev.txnIDs.append(ne.txn?.txnID ?? ""); ev.jsons.append(ne.json)
+                ev.placements.append(ne.placement.rawValue)
                 if ne.updatesState, let sk = e.stateKey {
                     statePos.append(p); stateRoom.append(w.roomID); stateType.append(e.type); stateKey.append(sk); stateID.append(e.eventID)
                     if e.type == "m.room.member", let m = e.membership {
@@ -187,7 +205,7 @@ public struct EventStore: Sendable {
                         memSender.append(e.sender); memPos.append(p)
                     }
                 }
-                if e.type == "m.room.redaction", let target = e.redacts {
+                if e.type == "m.room.redaction", ne.placement == .timeline, let target = e.redacts {
                     redacts.append(target); redactionIDs.append(e.eventID); redactPos.append(p)
                 }
                 if let t = ne.txn {
@@ -200,6 +218,22 @@ public struct EventStore: Sendable {
             }
         }
         try await conn.run(InsertEvents(ev), logger: log)
+        // State resolution (or a join's state) may make events stored earlier current; they
+        // keep their own positions, and an outlier among them becomes part of the state.
+        for (w, ps) in accepted where !w.stateChanges.isEmpty {
+            let at = ps.last ?? 0
+            try await conn.query("""
+                UPDATE events SET placement = 1 WHERE event_id = ANY(\(w.stateChanges.map(\.eventID))) AND placement = 2
+                """, logger: log)
+            for e in w.stateChanges {
+                guard let sk = e.stateKey else { continue }
+                statePos.append(at); stateRoom.append(w.roomID); stateType.append(e.type); stateKey.append(sk); stateID.append(e.eventID)
+                if e.type == "m.room.member", let m = e.membership {
+                    memRoom.append(w.roomID); memUser.append(sk); memShip.append(m); memID.append(e.eventID)
+                    memSender.append(e.sender); memPos.append(at)
+                }
+            }
+        }
         if !statePos.isEmpty {
             try await conn.run(UpsertCurrentState(rooms: stateRoom, types: stateType, keys: stateKey, ids: stateID, pos: statePos), logger: log)
         }
@@ -300,7 +334,7 @@ public struct EventStore: Sendable {
         let order = backwards ? "DESC" : "ASC"
         return try await Self.decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
-            WHERE e.room_id = \(roomID) AND e.stream_pos > \(after) AND e.stream_pos <= \(upTo)
+            WHERE e.room_id = \(roomID) AND e.stream_pos > \(after) AND e.stream_pos <= \(upTo) AND e.placement = 0
             ORDER BY e.stream_pos \(unescaped: order) LIMIT \(limit)
             """))
     }
@@ -312,6 +346,7 @@ public struct EventStore: Sendable {
         var out = Set<String>()
         for try await r in try await db.query("""
             SELECT DISTINCT room_id FROM events WHERE room_id = ANY(\(rooms)) AND stream_pos > \(after) AND stream_pos <= \(upTo)
+              AND placement = 0
             """).decode(String.self) { out.insert(r) }
         return out
     }
@@ -321,7 +356,7 @@ public struct EventStore: Sendable {
         try await Self.decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM (
                 SELECT DISTINCT ON (type, state_key) * FROM events
-                WHERE room_id = \(roomID) AND state_key IS NOT NULL AND stream_pos <= \(pos)
+                WHERE room_id = \(roomID) AND state_key IS NOT NULL AND stream_pos <= \(pos) AND placement < 2
                 ORDER BY type, state_key, stream_pos DESC) e
             LEFT JOIN redactions r ON r.redacts = e.event_id
             """))
@@ -358,7 +393,7 @@ public struct EventStore: Sendable {
             WHERE e.room_id = \(roomID) AND e.relates_to = \(eventID)
               AND (\(relType)::text IS NULL OR e.rel_type = \(relType))
               AND (\(eventType)::text IS NULL OR e.type = \(eventType))
-              AND e.stream_pos < \(before) AND e.stream_pos > \(after)
+              AND e.stream_pos < \(before) AND e.stream_pos > \(after) AND e.placement = 0
             ORDER BY e.stream_pos \(unescaped: order) LIMIT \(limit)
             """))
     }

@@ -20,7 +20,7 @@ public struct SearchStore: Sendable {
             SELECT e.event_id, e.room_id, ts_rank(myelin_search_text(e.type, e.json), q)::float8 AS rank
             FROM events e CROSS JOIN plainto_tsquery('simple', \(term)) AS q
             WHERE e.type IN ('m.room.message', 'm.room.name', 'm.room.topic') AND e.type = ANY(\(types))
-              AND e.room_id = ANY(\(rooms)) AND myelin_search_text(e.type, e.json) @@ q
+              AND e.room_id = ANY(\(rooms)) AND e.placement = 0 AND myelin_search_text(e.type, e.json) @@ q
               AND NOT EXISTS (SELECT 1 FROM redactions r WHERE r.redacts = e.event_id)
             ORDER BY \(unescaped: order) OFFSET \(offset) LIMIT \(limit)
             """).decode((String, String, Double).self) {
@@ -30,7 +30,7 @@ public struct SearchStore: Sendable {
         for try await n in try await db.query("""
             SELECT count(*) FROM events e CROSS JOIN plainto_tsquery('simple', \(term)) AS q
             WHERE e.type IN ('m.room.message', 'm.room.name', 'm.room.topic') AND e.type = ANY(\(types))
-              AND e.room_id = ANY(\(rooms)) AND myelin_search_text(e.type, e.json) @@ q
+              AND e.room_id = ANY(\(rooms)) AND e.placement = 0 AND myelin_search_text(e.type, e.json) @@ q
               AND NOT EXISTS (SELECT 1 FROM redactions r WHERE r.redacts = e.event_id)
             """).decode(Int64.self) { count = n }
         return (hits, count)

@@ -4,6 +4,7 @@ import Glibc
 import AsyncHTTPClient
 import ClientAPIService
 import FederationClient
+import FederationSenderService
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -24,10 +25,14 @@ struct FederatedServer: MatrixHTTP {
     var accounts: AccountStore { api.accounts }
     var name: String { api.serverName.rawValue }
 
-    static func run<T: Sendable>(db: Database, settings: [String: String] = [:],
+    /// With `sender`, the server also publishes its commits to Redis and runs a federation
+    /// sender (with short pauses, for tests). A server started again on the same database
+    /// with the same `signingKey` and `federationPort` is the same server back from a stop.
+    static func run<T: Sendable>(db: Database, settings: [String: String] = [:], sender: Bool = false,
+                                 signingKey: SigningKey? = nil, federationPort: Int? = nil,
                                  _ body: @escaping @Sendable (FederatedServer) async throws -> T) async throws -> T {
         let cert = try TestCertificate.shared.get()
-        let fedPort = try freeLocalPort()
+        let fedPort = try federationPort ?? freeLocalPort()
         var env = [
             "MYELIN_SERVER_NAME": "localhost:\(fedPort)",
             "MYELIN_REDIS_URL": try TestEnvironment.redisURL(),
@@ -41,7 +46,7 @@ struct FederatedServer: MatrixHTTP {
         let logger = TestEnvironment.logger("fed")
         let config = ServerConfig(environment: env)
         let bridge = try BusBridge(url: config.redisURL, logger: logger)
-        let api = try ClientAPI(config: config, db: db, signingKey: try SigningKey.generate(), publisher: bridge, logger: logger)
+        let api = try ClientAPI(config: config, db: db, signingKey: try signingKey ?? SigningKey.generate(), publisher: bridge, logger: logger)
         let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
         guard let tls = try TLSListener.application(config: config, responder: api.responder(), logger: logger,
                                                     onReady: { readyContinuation.yield($0) }) else {
@@ -53,6 +58,13 @@ struct FederatedServer: MatrixHTTP {
         do {
             result = .success(try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
                 group.addTask { try await tls.run() }
+                if sender {
+                    let s = try FederationSender(db: db, federation: api.federation, redisURL: config.redisURL,
+                                                 config: .forTests,
+                                                 logger: logger)
+                    group.addTask { await bridge.runPublisher() }
+                    group.addTask { await s.run() }
+                }
                 defer { group.cancelAll() }
                 for await _ in ready { break }
                 return try await app.test(.live) { client in
@@ -108,6 +120,12 @@ struct FederatedServer: MatrixHTTP {
         if body != nil { headers.append(("Content-Type", "application/json")) }
         return try await federationRequest(method, uri, headers: headers, body: body?.canonicalBytes)
     }
+}
+
+extension SenderConfig {
+    /// Short pauses and leases, so tests see retries and take-overs in seconds.
+    static let forTests = SenderConfig(catchUpInterval: .milliseconds(500), initialRetryDelay: .milliseconds(200),
+                                       maxRetryDelay: .seconds(1), leaseTTLMs: 3_000, leaseRenewMarginMs: 1_500)
 }
 
 /// One self-signed certificate for `localhost` and 127.0.0.1, made with openssl once per

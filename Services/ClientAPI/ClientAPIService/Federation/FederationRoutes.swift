@@ -9,6 +9,8 @@ extension ClientAPI {
         var t = FederationRouteTable(authenticator: federationAuth)
         federationQueryRoutes(&t)
         federationRoomRoutes(&t)
+        federationMembershipRoutes(&t)
+        federationTransactionRoutes(&t)
         return t.table
     }
 

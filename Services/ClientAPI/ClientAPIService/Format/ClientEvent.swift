@@ -107,6 +107,7 @@ extension ClientAPI {
             CROSS JOIN LATERAL (
                 SELECT e.json, EXISTS (SELECT 1 FROM redactions d WHERE d.redacts = e.event_id) AS redacted
                 FROM events e WHERE e.room_id = x.r AND e.type = x.t AND e.state_key = x.k AND e.stream_pos < x.pos
+                  AND e.placement < 2
                 ORDER BY e.stream_pos DESC LIMIT 1) AS p
             """)
         for try await (id, j, redacted) in rows.decode((String, String, Bool).self) {

@@ -15,6 +15,8 @@ extension ClientAPI {
             let timeout = min(try body.int("timeout") ?? 30_000, 120_000)
             let pos = try await userData.setTyping(roomID: roomID, userID: req.user.userID, timeoutMs: typing ? timeout : nil)
             announce(StreamNotice(pos: pos, rooms: [roomID]))
+            publisher.publishEDU(["kind": "typing", "room_id": roomID, "user_id": req.user.userID, "typing": typing ? "1" : "0",
+                                  "timeout": String(timeout)])
             if typing { scheduleTypingExpiry(roomID: roomID, userID: req.user.userID, afterMs: timeout, setAt: pos) }
             return .empty
         }
@@ -50,10 +52,15 @@ extension ClientAPI {
         }
         let pos = try await userData.setReceipt(roomID: roomID, type: type, userID: user.userID, threadID: threadID, eventID: ev.event.eventID)
         announce(StreamNotice(pos: pos, rooms: [roomID]))
+        // Private receipts stay on this server.
+        if type == "m.read" {
+            publisher.publishEDU(["kind": "receipt", "room_id": roomID, "user_id": user.userID, "event_id": ev.event.eventID,
+                                  "thread_id": threadID, "ts": String(nowMillis())])
+        }
     }
 
     /// Typing stops by itself: after the timeout, a new position tells syncing clients.
-    private func scheduleTypingExpiry(roomID: String, userID: String, afterMs: Int64, setAt: Int64) {
+    func scheduleTypingExpiry(roomID: String, userID: String, afterMs: Int64, setAt: Int64) {
         Task { [self] in
             try? await Task.sleep(for: .milliseconds(afterMs + 50))
             let still = try? await db.rows("SELECT 1 FROM typing WHERE room_id = \(roomID) AND user_id = \(userID) AND stream_pos = \(setAt)")

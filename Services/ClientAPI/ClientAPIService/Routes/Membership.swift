@@ -9,10 +9,9 @@ extension ClientAPI {
         var t = RouteTable()
         let join: RouteTable.Handler = { [self] req in
             let target = try req.params["roomIdOrAlias"] ?? req.param("roomId")
-            let roomID = try await resolveRoom(target)
             let body = try req.jsonBody()
-            _ = try await setMembership(roomID: roomID, sender: req.user.userID, target: req.user.userID, membership: "join",
-                                        reason: try body.string("reason"))
+            let via = (req.query["server_name"] ?? []) + (req.query["via"] ?? [])
+            let roomID = try await joinRoom(target, user: req.user.userID, via: via, reason: try body.string("reason"))
             return .json(["room_id": .string(roomID)])
         }
         t.post("/_matrix/client/v3/join/:roomIdOrAlias", rateLimited: true, join)
@@ -25,8 +24,15 @@ extension ClientAPI {
         }
         t.post("/_matrix/client/v3/rooms/:roomId/leave", rateLimited: true) { [self] req in
             let roomID = try req.param("roomId")
+            let reason = try req.jsonBody().string("reason")
+            // An invite (or knock) from a room this server is not in is answered through another server.
+            if let m = try await rooms.membership(roomID, req.user.userID), m.membership == "invite" || m.membership == "knock",
+               try await !events.serverIsJoined(roomID, server: serverName.rawValue) {
+                try await leaveRemoteRoom(roomID: roomID, user: req.user.userID, membership: m, reason: reason)
+                return .empty
+            }
             _ = try await setMembership(roomID: roomID, sender: req.user.userID, target: req.user.userID, membership: "leave",
-                                        reason: try req.jsonBody().string("reason"))
+                                        reason: reason)
             return .empty
         }
         t.post("/_matrix/client/v3/rooms/:roomId/forget", rateLimited: true) { [self] req in
@@ -42,7 +48,7 @@ extension ClientAPI {
                 let roomID = try req.param("roomId")
                 let body = try req.jsonBody()
                 let target = try body.requiredString("user_id")
-                guard UserID(target) != nil else { throw MatrixError.invalidParam("Invalid user ID") }
+                guard let targetID = UserID(target) else { throw MatrixError.invalidParam("Invalid user ID") }
                 let current = try await rooms.membership(roomID, target)?.membership
                 if action == "unban", current != "ban" { throw MatrixError.forbidden("The user is not banned") }
                 if action == "kick", current != "join", current != "invite", current != "knock" {
@@ -50,6 +56,10 @@ extension ClientAPI {
                 }
                 if action == "invite", current == "ban" { throw MatrixError.forbidden("The user is banned from the room") }
                 if action == "invite", current == "join" { throw MatrixError.forbidden("The user is already in the room") }
+                if action == "invite", targetID.server != serverName {
+                    try await inviteRemoteUser(roomID: roomID, sender: req.user.userID, target: targetID, reason: try body.string("reason"))
+                    return .empty
+                }
                 _ = try await setMembership(roomID: roomID, sender: req.user.userID, target: target, membership: membership,
                                             reason: try body.string("reason"))
                 return .empty

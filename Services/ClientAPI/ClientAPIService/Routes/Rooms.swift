@@ -164,7 +164,9 @@ extension ClientAPI {
         }
         if let name = try body.string("name") { initial.append(state("m.room.name", "", ["name": .string(name)])) }
         if let topic = try body.string("topic") { initial.append(state("m.room.topic", "", ["topic": .string(topic)])) }
-        for u in invites {
+        let serverName = self.serverName
+        let remoteInvites = invites.filter { UserID($0)?.server != serverName }
+        for u in invites where UserID(u)?.server == serverName {
             var c: [String: JSON] = ["membership": "invite"]
             if isDirect { c["is_direct"] = true }
             if let p = try await accounts.user(u) {
@@ -179,6 +181,16 @@ extension ClientAPI {
         }
         if let alias { _ = try await rooms.createAlias(alias, roomID: roomID, creator: creator) }
         if visibility == "public" { _ = try await rooms.setPublic(roomID, true) }
+        // Users of other servers are invited through their servers once the room exists; one
+        // that cannot be reached does not undo the room.
+        for u in remoteInvites {
+            guard let target = UserID(u) else { continue }
+            do {
+                try await inviteRemoteUser(roomID: roomID, sender: creator, target: target, reason: nil, isDirect: isDirect)
+            } catch {
+                logger.info("inviting \(u) to new room \(roomID) failed: \(error)")
+            }
+        }
         return .json(["room_id": .string(roomID)])
     }
 }

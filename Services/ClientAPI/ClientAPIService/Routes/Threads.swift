@@ -17,7 +17,7 @@ extension ClientAPI {
             let user = req.user.userID
             let rows = try await db.rows("""
                 SELECT t.relates_to, MAX(t.stream_pos) AS latest, COUNT(*) AS replies, bool_or(t.sender = \(user)) AS mine
-                FROM events t WHERE t.room_id = \(roomID) AND t.rel_type = 'm.thread' AND t.stream_pos <= \(upTo)
+                FROM events t WHERE t.room_id = \(roomID) AND t.rel_type = 'm.thread' AND t.stream_pos <= \(upTo) AND t.placement = 0
                 GROUP BY t.relates_to
                 HAVING MAX(t.stream_pos) < \(before)
                 ORDER BY latest DESC LIMIT \(limit + 1)
@@ -58,7 +58,7 @@ extension ClientAPI {
         var out: [String] = []
         for try await id in try await db.query("""
             SELECT DISTINCT ON (relates_to) event_id FROM events
-            WHERE room_id = \(roomID) AND rel_type = 'm.thread' AND relates_to = ANY(\(roots))
+            WHERE room_id = \(roomID) AND rel_type = 'm.thread' AND relates_to = ANY(\(roots)) AND placement = 0
             ORDER BY relates_to, stream_pos DESC
             """).decode(String.self) { out.append(id) }
         return out

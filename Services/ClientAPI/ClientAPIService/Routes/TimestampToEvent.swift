@@ -16,7 +16,7 @@ extension ClientAPI {
             let forward = dir == "f"
             // Ties on the timestamp go to stream order; a few candidates cover hidden ones.
             let rows = try await db.rows("""
-                SELECT event_id FROM events WHERE room_id = \(roomID) AND stream_pos <= \(upTo)
+                SELECT event_id FROM events WHERE room_id = \(roomID) AND stream_pos <= \(upTo) AND placement = 0
                   AND (CASE WHEN \(forward) THEN origin_server_ts >= \(Int64(ts)) ELSE origin_server_ts <= \(Int64(ts)) END)
                 ORDER BY (CASE WHEN \(forward) THEN origin_server_ts ELSE -origin_server_ts END),
                          (CASE WHEN \(forward) THEN stream_pos ELSE -stream_pos END)

@@ -141,6 +141,7 @@ extension ClientAPI {
     func inviteState(_ m: MembershipRow, viewer: String) async throws -> [JSON] {
         let keep: Set<String> = ["m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias",
                                  "m.room.encryption", "m.room.topic"]
+        if let remote = try await remoteInviteState(m.roomID, user: viewer, eventID: m.eventID) { return remote }
         var out = try await events.currentState(m.roomID, pairs: keep.map { ($0, "") }, anyKeyTypes: []).map { ClientEvent.stripped($0.event) }
         if let invite = try await events.event(m.eventID) {
             out.append(ClientEvent.stripped(invite.event))

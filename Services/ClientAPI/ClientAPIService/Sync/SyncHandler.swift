@@ -216,6 +216,7 @@ struct SyncBuilder {
     private func strippedState(_ roomID: String, member: String) async throws -> [JSON] {
         let keep: Set<String> = ["m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias",
                                  "m.room.encryption", "m.room.topic"]
+        if let remote = try await api.remoteInviteState(roomID, user: user.userID, eventID: member) { return remote }
         var out = try await api.events.currentState(roomID).filter { keep.contains($0.event.type) }.map { ClientEvent.stripped($0.event) }
         if let m = try await api.events.event(member) {
             out.append(ClientEvent.stripped(m.event))

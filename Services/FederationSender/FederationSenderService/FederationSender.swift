@@ -1,0 +1,135 @@
+import Bus
+import FederationClient
+import Foundation
+import Logging
+import MatrixCore
+import Storage
+
+/// `myelin-federation-sender`: sends our users' events and ephemeral updates to the other
+/// servers in their rooms. Redis (`myelin:events`, `myelin:edus`, read with a consumer
+/// group) says when and where there is work; Postgres says what: each destination sends
+/// what follows its stored position, so lost stream entries only delay delivery until the
+/// next catch-up round.
+public final class FederationSender: Sendable {
+    /// The consumer group carries the server name, so servers sharing a Redis (tests) each
+    /// see every entry.
+    public var consumerGroup: String { "myelin-federation-sender:\(context.us.rawValue)" }
+
+    private let redisURL: RedisURL
+    private let context: SenderContext
+    private let registry: DestinationRegistry
+    private let logger: Logger
+
+    public init(db: Database, federation: FederationClient, redisURL: String, config: SenderConfig, logger: Logger) throws {
+        self.redisURL = try RedisURL(redisURL)
+        self.logger = logger
+        let holder = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+        context = SenderContext(us: federation.origin, outbox: FederationOutboxStore(db: db), leases: LeaseStore(db: db),
+                                federation: federation, holder: holder, config: config, logger: logger, startedMs: nowMillis())
+        registry = DestinationRegistry(context: context)
+    }
+
+    /// Runs until cancelled (graceful shutdown), then stops every queue and gives up its leases.
+    public func run() async {
+        logger.info("federation sender \(context.holder) starting")
+        await withDiscardingTaskGroup { g in
+            g.addTask { await self.read(BusStream.events) { await self.routeEvents($0) } }
+            g.addTask { await self.read(BusStream.edus) { await self.routeEDUs($0) } }
+            g.addTask { await self.catchUpRounds() }
+        }
+        await registry.stopAll()
+        logger.info("federation sender stopped")
+    }
+
+    /// Reads one stream with the consumer group, handing entries to `route` and acking
+    /// them. Entries another (dead) consumer left pending are claimed now and then.
+    private func read(_ stream: String, route: @escaping @Sendable ([StreamEntry]) async -> Void) async {
+        let group = BusConsumerGroup(url: redisURL, stream: stream, group: consumerGroup, consumer: context.holder, logger: logger)
+        var lastClaim = ContinuousClock.now
+        while !Task.isCancelled {
+            do {
+                try await group.createGroup(startingAt: "$")
+                while !Task.isCancelled {
+                    let entries = try await group.read(count: 200, blockMs: 5_000)
+                    if !entries.isEmpty {
+                        await route(entries)
+                        try await group.ack(entries.map(\.id))
+                    }
+                    if ContinuousClock.now - lastClaim > .seconds(60) {
+                        lastClaim = ContinuousClock.now
+                        try await claimAbandoned(group, route)
+                    }
+                }
+            } catch where Task.isCancelled {
+                break
+            } catch {
+                logger.warning("federation sender: reading \(stream) failed; catching up from Postgres: \(error)")
+                await catchUp()
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
+        await group.close()
+    }
+
+    private func claimAbandoned(_ group: BusConsumerGroup, _ route: @Sendable ([StreamEntry]) async -> Void) async throws {
+        var start = "0-0"
+        repeat {
+            let claimed = try await group.autoclaim(minIdle: .seconds(60), start: start)
+            let live = claimed.entries.filter { !$0.rawFields.isEmpty }
+            if !live.isEmpty { await route(live) }
+            try await group.ack(claimed.entries.map(\.id))
+            start = claimed.nextStart
+        } while start != "0-0" && !Task.isCancelled
+    }
+
+    /// An event of one of our users goes to the servers in its room, and so may another
+    /// server's membership change we took in; any membership change also wakes the
+    /// member's server (a server that just joined gets a queue).
+    private func routeEvents(_ entries: [StreamEntry]) async {
+        let us = context.us.rawValue
+        var wake = Set<String>()
+        for e in entries {
+            guard let room = e["room_id"] else { continue }
+            if e["type"] == "m.room.member", let target = e["state_key"].flatMap(UserID.init) { wake.insert(target.server.rawValue) }
+            guard let sender = e["sender"].flatMap(UserID.init), sender.server == context.us || e["type"] == "m.room.member" else {
+                continue
+            }
+            do {
+                wake.formUnion(try await context.outbox.joinedServers(room, excluding: us))
+            } catch {
+                logger.warning("federation sender: servers of \(room) unknown: \(error)")
+            }
+        }
+        wake.remove(us)
+        await registry.wake(Array(wake))
+    }
+
+    private func routeEDUs(_ entries: [StreamEntry]) async {
+        for e in entries {
+            guard e["user_id"].flatMap(UserID.init)?.server == context.us, let (room, edu) = OutboundEDU.make(e) else { continue }
+            do {
+                let servers = try await context.outbox.joinedServers(room, excluding: context.us.rawValue)
+                await registry.enqueue(edu, to: servers)
+            } catch {
+                logger.warning("federation sender: servers of \(room) unknown: \(error)")
+            }
+        }
+    }
+
+    /// Every destination looks at Postgres, now and then every catch-up interval.
+    private func catchUpRounds() async {
+        while !Task.isCancelled {
+            await catchUp()
+            do { try await Task.sleep(for: context.config.catchUpInterval) } catch { return }
+        }
+    }
+
+    private func catchUp() async {
+        do {
+            let all = try await context.outbox.destinations(excluding: context.us.rawValue)
+            await registry.wakeAll(including: all)
+        } catch {
+            logger.warning("federation sender: destinations unknown: \(error)")
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Bus
+import MatrixCore
+
+/// Turns the client API's ephemeral stream entries (`myelin:edus`) into federation EDUs.
+enum OutboundEDU {
+    /// The room the EDU concerns and the EDU itself; nil for entries of unknown kinds.
+    static func make(_ entry: StreamEntry) -> (roomID: String, edu: JSON)? {
+        guard let room = entry["room_id"], let user = entry["user_id"] else { return nil }
+        switch entry["kind"] {
+        case "typing":
+            return (room, ["edu_type": "m.typing",
+                           "content": ["room_id": .string(room), "user_id": .string(user), "typing": .bool(entry["typing"] == "1")]])
+        case "receipt":
+            guard let event = entry["event_id"] else { return nil }
+            var data: [String: JSON] = ["ts": .int(entry["ts"].flatMap { Int64($0) } ?? 0)]
+            if let thread = entry["thread_id"], !thread.isEmpty { data["thread_id"] = .string(thread) }
+            let receipt: JSON = ["event_ids": [.string(event)], "data": .object(data)]
+            return (room, ["edu_type": "m.receipt", "content": .object([room: ["m.read": .object([user: receipt])]])])
+        default:
+            return nil
+        }
+    }
+}
