@@ -15,11 +15,12 @@ _MYELIN_SERVICES_SH=1
 # Debian packages the build, the tests and the dev server need. libhiredis-dev
 # and pkg-config: the CHiredis system-library target; postgresql and
 # redis-server(+tools): the services; python3-venv: the e2e client venv;
-# gcc and libpq-dev: psycopg2, which Synapse's Postgres support builds from source.
+# gcc, libpq-dev and python3-dev: psycopg2, which Synapse's Postgres support builds
+# from source.
 MYELIN_APT_PACKAGES=(
   ca-certificates curl openssl pkg-config util-linux procps
   postgresql redis-server redis-tools libhiredis-dev
-  python3 python3-venv gcc libpq-dev
+  python3 python3-venv python3-dev gcc libpq-dev
 )
 
 svc_log() { printf '==> %s\n' "$*" >&2; }
