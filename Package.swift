@@ -101,9 +101,11 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/FederationClientTests"),
-        .testTarget(name: "BusTests", dependencies: ["Bus"], path: "Tests/BusTests"),
+        // Helpers more than one test target uses.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BusTests", dependencies: ["Bus", "TestSupport"], path: "Tests/BusTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "ClientAPIService", "ServiceKit", "Storage", "RoomServer", "Bus", "MatrixCore", "FederationClient",
+            "ClientAPIService", "ServiceKit", "Storage", "RoomServer", "Bus", "MatrixCore", "FederationClient", "TestSupport",
             "FederationSenderService",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),

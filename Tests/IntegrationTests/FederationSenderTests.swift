@@ -1,3 +1,4 @@
+import TestSupport
 import FederationClient
 import FederationSenderService
 import Foundation

@@ -1,3 +1,4 @@
+import TestSupport
 import FederationClient
 import Foundation
 import Hummingbird

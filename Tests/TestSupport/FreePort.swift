@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it back).
-func freeLocalPort() throws -> Int {
+public func freeLocalPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestSupportError("socket() failed") }
     defer { close(fd) }
@@ -25,7 +25,7 @@ func freeLocalPort() throws -> Int {
     return Int(UInt16(bigEndian: addr.sin_port))
 }
 
-struct TestSupportError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
