@@ -7,6 +7,7 @@ messages, invites, typing and receipts."""
 from __future__ import annotations
 
 import json
+import time
 
 import aiohttp
 import nio
@@ -449,3 +450,48 @@ async def test_forged_unauthorised_and_replayed_pdus_are_refused(http, settings,
     messages = await request(http, settings.base1, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/messages",
                              token=myelin_account.user.access_token, params={"dir": "b", "limit": "50"})
     assert [e.get("content", {}).get("body") for e in messages.body["chunk"]].count("only once") == 1, messages
+
+
+async def to_device_of(http, base: str, account, sender: str, type_: str, since: str | None, what: str) -> list[dict]:
+    """Long-polls the account's raw /sync until to-device messages of `type_` from `sender`
+    arrive; returns their contents."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        params = {"timeout": "5000", **({"since": since} if since else {})}
+        r = await request(http, base, "GET", f"{CLIENT_V3}/sync", token=account.user.access_token, params=params)
+        assert r.status == 200, r
+        since = r.body["next_batch"]
+        found = [e["content"] for e in r.body.get("to_device", {}).get("events", [])
+                 if e["sender"] == sender and e["type"] == type_]
+        if found:
+            return found
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def initial_since(http, base: str, account) -> str:
+    r = await request(http, base, "GET", f"{CLIENT_V3}/sync", token=account.user.access_token)
+    assert r.status == 200, r
+    return r.body["next_batch"]
+
+
+async def test_to_device_messages_cross_over(http, settings, myelin_account, synapse_account):
+    alice, bob = myelin_account.user, synapse_account.user
+    bob_since = await initial_since(http, settings.synapse_url, synapse_account)
+    alice_since = await initial_since(http, settings.base1, myelin_account)
+
+    # Myelin to one Synapse device; a retry of the same transaction is not delivered twice.
+    for _ in range(2):
+        r = await request(http, settings.base1, "PUT", f"{CLIENT_V3}/sendToDevice/org.example.fed/txn-1", token=alice.access_token,
+                          json_body={"messages": {bob.user_id: {bob.device_id: {"hello": "synapse"}}}})
+        assert r.status == 200, r
+    got = await to_device_of(http, settings.synapse_url, synapse_account, alice.user_id, "org.example.fed", bob_since,
+                             "Myelin's message in Synapse's sync")
+    assert got == [{"hello": "synapse"}], got
+
+    # Synapse to every device of the Myelin user.
+    r = await request(http, settings.synapse_url, "PUT", f"{CLIENT_V3}/sendToDevice/org.example.fed/txn-2", token=bob.access_token,
+                      json_body={"messages": {alice.user_id: {"*": {"hello": "myelin"}}}})
+    assert r.status == 200, r
+    got = await to_device_of(http, settings.base1, myelin_account, bob.user_id, "org.example.fed", alice_since,
+                             "Synapse's message in Myelin's sync")
+    assert got == [{"hello": "myelin"}], got

@@ -106,7 +106,12 @@ public final class FederationSender: Sendable {
 
     private func routeEDUs(_ entries: [StreamEntry]) async {
         for e in entries {
-            guard e["user_id"].flatMap(UserID.init)?.server == context.us, let (room, edu) = OutboundEDU.make(e) else { continue }
+            guard e["user_id"].flatMap(UserID.init)?.server == context.us else { continue }
+            if let (destination, edu) = OutboundEDU.direct(e) {
+                await registry.enqueue(edu, to: [destination])
+                continue
+            }
+            guard let (room, edu) = OutboundEDU.make(e) else { continue }
             do {
                 let servers = try await context.outbox.joinedServers(room, excluding: context.us.rawValue)
                 await registry.enqueue(edu, to: servers)
