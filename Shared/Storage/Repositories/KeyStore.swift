@@ -227,6 +227,14 @@ public struct KeyStore: Sendable {
         }
     }
 
+    /// Records that another server's user changed their devices, so local users sharing a
+    /// room refetch them; returns the position.
+    public func recordRemoteDeviceListChange(_ userID: String) async throws -> Int64 {
+        try await db.writeAtNewPosition { conn, pos in
+            try await conn.query("INSERT INTO device_list_changes (stream_pos, user_id) VALUES (\(pos), \(userID))", logger: db.logger)
+        }
+    }
+
     // MARK: who cares
 
     /// Users who share a joined room with `userID` (the user included): whose syncs must wake
