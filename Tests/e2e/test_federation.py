@@ -41,9 +41,9 @@ async def set_displayname(http, base: str, account, name: str) -> None:
     assert r.status == 200, r
 
 
-async def upload_device_keys(http, base: str, account) -> str:
-    """Signed device keys and one one-time key for the account's device; returns the
-    device's ed25519 key."""
+async def upload_device_keys(http, base: str, account, one_time: bool = True) -> str:
+    """Signed device keys and (unless told not to) one one-time key for the account's
+    device; returns the device's ed25519 key."""
     user, device = account.user.user_id, account.user.device_id
     key = generate_signing_key(device)
     public = encode_verify_key_base64(key.verify_key)
@@ -52,9 +52,10 @@ async def upload_device_keys(http, base: str, account) -> str:
         "algorithms": ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"],
         "keys": {f"ed25519:{device}": public, f"curve25519:{device}": public},
     }, user, key)
-    otk = sign_json({"key": public}, user, key)
-    r = await request(http, base, "POST", f"{CLIENT_V3}/keys/upload", token=account.user.access_token,
-                      json_body={"device_keys": device_keys, "one_time_keys": {"signed_curve25519:AAAAAQ": otk}})
+    body = {"device_keys": device_keys}
+    if one_time:
+        body["one_time_keys"] = {"signed_curve25519:AAAAAQ": sign_json({"key": public}, user, key)}
+    r = await request(http, base, "POST", f"{CLIENT_V3}/keys/upload", token=account.user.access_token, json_body=body)
     assert r.status == 200, r
     return public
 
@@ -495,3 +496,43 @@ async def test_to_device_messages_cross_over(http, settings, myelin_account, syn
     got = await to_device_of(http, settings.base1, myelin_account, bob.user_id, "org.example.fed", alice_since,
                              "Synapse's message in Myelin's sync")
     assert got == [{"hello": "myelin"}], got
+
+
+async def device_list_changed(http, base: str, account, user_id: str, since: str, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r = await request(http, base, "GET", f"{CLIENT_V3}/sync", token=account.user.access_token,
+                          params={"timeout": "5000", "since": since})
+        assert r.status == 200, r
+        since = r.body["next_batch"]
+        if user_id in r.body.get("device_lists", {}).get("changed", []):
+            return
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_device_list_updates_cross_over(http, settings, myelin_account, synapse_account):
+    alice, bob = myelin_account.user, synapse_account.user
+    created = await myelin_account.client.room_create(preset=nio.RoomPreset.public_chat)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    resp = await request(http, settings.synapse_url, "POST", f"{CLIENT_V3}/join/{q(created.room_id)}",
+                         token=bob.access_token, json_body={}, params={"server_name": settings.server_name})
+    assert resp.status == 200, resp
+    await sync_until(myelin_account.client, lambda r: find_event(
+        timeline(r, created.room_id), type="m.room.member", state_key=bob.user_id), timeout=30, what="the join")
+
+    async def synapse_sees(key: str) -> None:
+        r = await request(http, settings.synapse_url, "POST", f"{CLIENT_V3}/keys/query", token=bob.access_token,
+                          json_body={"device_keys": {alice.user_id: []}})
+        assert r.status == 200, r
+        assert r.body["device_keys"][alice.user_id][alice.device_id]["keys"][f"ed25519:{alice.device_id}"] == key, r
+
+    # Synapse tracks Alice's devices from the join on; a new key reaches its cache and its users' syncs.
+    await synapse_sees(await upload_device_keys(http, settings.base1, myelin_account))
+    since = await initial_since(http, settings.synapse_url, synapse_account)
+    renewed = await upload_device_keys(http, settings.base1, myelin_account, one_time=False)
+    await device_list_changed(http, settings.synapse_url, synapse_account, alice.user_id, since, "Alice's change on Synapse")
+    await synapse_sees(renewed)
+
+    since = await initial_since(http, settings.base1, myelin_account)
+    await upload_device_keys(http, settings.synapse_url, synapse_account)
+    await device_list_changed(http, settings.base1, myelin_account, bob.user_id, since, "Bob's change on Myelin")

@@ -111,6 +111,14 @@ public final class FederationSender: Sendable {
                 await registry.enqueue(edu, to: [destination])
                 continue
             }
+            if let (user, edu) = OutboundEDU.deviceList(e) {
+                do {
+                    await registry.enqueue(edu, to: try await context.outbox.serversSharingRoom(with: user, excluding: context.us.rawValue))
+                } catch {
+                    logger.warning("federation sender: servers sharing a room with \(user) unknown: \(error)")
+                }
+                continue
+            }
             guard let (room, edu) = OutboundEDU.make(e) else { continue }
             do {
                 let servers = try await context.outbox.joinedServers(room, excluding: context.us.rawValue)

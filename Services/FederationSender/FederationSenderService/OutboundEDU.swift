@@ -14,6 +14,14 @@ enum OutboundEDU {
                                           "messages": messages]])
     }
 
+    /// A local user's device change: the user and the `m.device_list_update` EDU, for every
+    /// server sharing a room with them.
+    static func deviceList(_ entry: StreamEntry) -> (userID: String, edu: JSON)? {
+        guard entry["kind"] == "device_list", let user = entry["user_id"],
+              let content = entry["content"].flatMap({ try? JSON.parse($0) }), content["user_id"]?.stringValue == user else { return nil }
+        return (user, ["edu_type": "m.device_list_update", "content": content])
+    }
+
     /// The room the EDU concerns and the EDU itself; nil for entries of unknown kinds.
     static func make(_ entry: StreamEntry) -> (roomID: String, edu: JSON)? {
         guard let room = entry["room_id"], let user = entry["user_id"] else { return nil }
