@@ -2,7 +2,7 @@
 federation listener and certificate checks off): each server looks up the other's users
 through its own client API, Synapse fetches and notarises Myelin's keys, requests Myelin
 cannot verify are refused, and users of both servers share rooms: joins either way,
-messages, invites, typing and receipts."""
+messages, invites, typing and receipts, to-device messages and device-list updates."""
 
 from __future__ import annotations
 
