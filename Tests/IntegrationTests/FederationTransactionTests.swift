@@ -139,4 +139,22 @@ import Testing
             #expect(receipt?["content"]?[mine]?["m.read"]?[carol] != nil, "\(ephemeral)")
         }
     }
+
+    @Test func deviceListUpdatesOfRemoteUsersShowInSync() async throws {
+        try await withJoinedRoom { remote, bob, _, carol in
+            let b = remote.target
+            let since = try await b.sync(bob)["next_batch"]?.stringValue ?? ""
+            func update(_ user: String) -> JSON {
+                ["edu_type": "m.device_list_update",
+                 "content": ["user_id": .string(user), "device_id": "D", "stream_id": 5, "prev_id": [], "deleted": false]]
+            }
+            let sent = try await remote.transaction("devices", pdus: [], edus: [
+                update(carol), update("@stranger:\(remote.origin.name)"), update("@x:elsewhere.example"),
+                ["edu_type": "m.device_list_update", "content": "nonsense"],
+            ])
+            #expect(sent.status == .ok, "\(sent)")
+            let sync = try await b.sync(bob, ["since": since, "timeout": "5000"])
+            #expect(sync["device_lists"]?["changed"] == [.string(carol)], "\(sync["device_lists"] ?? nil)")
+        }
+    }
 }

@@ -2,11 +2,12 @@
 federation listener and certificate checks off): each server looks up the other's users
 through its own client API, Synapse fetches and notarises Myelin's keys, requests Myelin
 cannot verify are refused, and users of both servers share rooms: joins either way,
-messages, invites, typing and receipts."""
+messages, invites, typing and receipts, to-device messages and device-list updates."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import aiohttp
 import nio
@@ -40,9 +41,9 @@ async def set_displayname(http, base: str, account, name: str) -> None:
     assert r.status == 200, r
 
 
-async def upload_device_keys(http, base: str, account) -> str:
-    """Signed device keys and one one-time key for the account's device; returns the
-    device's ed25519 key."""
+async def upload_device_keys(http, base: str, account, one_time: bool = True) -> str:
+    """Signed device keys and (unless told not to) one one-time key for the account's
+    device; returns the device's ed25519 key."""
     user, device = account.user.user_id, account.user.device_id
     key = generate_signing_key(device)
     public = encode_verify_key_base64(key.verify_key)
@@ -51,9 +52,10 @@ async def upload_device_keys(http, base: str, account) -> str:
         "algorithms": ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"],
         "keys": {f"ed25519:{device}": public, f"curve25519:{device}": public},
     }, user, key)
-    otk = sign_json({"key": public}, user, key)
-    r = await request(http, base, "POST", f"{CLIENT_V3}/keys/upload", token=account.user.access_token,
-                      json_body={"device_keys": device_keys, "one_time_keys": {"signed_curve25519:AAAAAQ": otk}})
+    body = {"device_keys": device_keys}
+    if one_time:
+        body["one_time_keys"] = {"signed_curve25519:AAAAAQ": sign_json({"key": public}, user, key)}
+    r = await request(http, base, "POST", f"{CLIENT_V3}/keys/upload", token=account.user.access_token, json_body=body)
     assert r.status == 200, r
     return public
 
@@ -449,3 +451,88 @@ async def test_forged_unauthorised_and_replayed_pdus_are_refused(http, settings,
     messages = await request(http, settings.base1, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/messages",
                              token=myelin_account.user.access_token, params={"dir": "b", "limit": "50"})
     assert [e.get("content", {}).get("body") for e in messages.body["chunk"]].count("only once") == 1, messages
+
+
+async def to_device_of(http, base: str, account, sender: str, type_: str, since: str | None, what: str) -> list[dict]:
+    """Long-polls the account's raw /sync until to-device messages of `type_` from `sender`
+    arrive; returns their contents."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        params = {"timeout": "5000", **({"since": since} if since else {})}
+        r = await request(http, base, "GET", f"{CLIENT_V3}/sync", token=account.user.access_token, params=params)
+        assert r.status == 200, r
+        since = r.body["next_batch"]
+        found = [e["content"] for e in r.body.get("to_device", {}).get("events", [])
+                 if e["sender"] == sender and e["type"] == type_]
+        if found:
+            return found
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def initial_since(http, base: str, account) -> str:
+    r = await request(http, base, "GET", f"{CLIENT_V3}/sync", token=account.user.access_token)
+    assert r.status == 200, r
+    return r.body["next_batch"]
+
+
+async def test_to_device_messages_cross_over(http, settings, myelin_account, synapse_account):
+    alice, bob = myelin_account.user, synapse_account.user
+    bob_since = await initial_since(http, settings.synapse_url, synapse_account)
+    alice_since = await initial_since(http, settings.base1, myelin_account)
+
+    # Myelin to one Synapse device; a retry of the same transaction is not delivered twice.
+    for _ in range(2):
+        r = await request(http, settings.base1, "PUT", f"{CLIENT_V3}/sendToDevice/org.example.fed/txn-1", token=alice.access_token,
+                          json_body={"messages": {bob.user_id: {bob.device_id: {"hello": "synapse"}}}})
+        assert r.status == 200, r
+    got = await to_device_of(http, settings.synapse_url, synapse_account, alice.user_id, "org.example.fed", bob_since,
+                             "Myelin's message in Synapse's sync")
+    assert got == [{"hello": "synapse"}], got
+
+    # Synapse to every device of the Myelin user.
+    r = await request(http, settings.synapse_url, "PUT", f"{CLIENT_V3}/sendToDevice/org.example.fed/txn-2", token=bob.access_token,
+                      json_body={"messages": {alice.user_id: {"*": {"hello": "myelin"}}}})
+    assert r.status == 200, r
+    got = await to_device_of(http, settings.base1, myelin_account, bob.user_id, "org.example.fed", alice_since,
+                             "Synapse's message in Myelin's sync")
+    assert got == [{"hello": "myelin"}], got
+
+
+async def device_list_changed(http, base: str, account, user_id: str, since: str, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r = await request(http, base, "GET", f"{CLIENT_V3}/sync", token=account.user.access_token,
+                          params={"timeout": "5000", "since": since})
+        assert r.status == 200, r
+        since = r.body["next_batch"]
+        if user_id in r.body.get("device_lists", {}).get("changed", []):
+            return
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_device_list_updates_cross_over(http, settings, myelin_account, synapse_account):
+    alice, bob = myelin_account.user, synapse_account.user
+    created = await myelin_account.client.room_create(preset=nio.RoomPreset.public_chat)
+    assert isinstance(created, nio.RoomCreateResponse), created
+    resp = await request(http, settings.synapse_url, "POST", f"{CLIENT_V3}/join/{q(created.room_id)}",
+                         token=bob.access_token, json_body={}, params={"server_name": settings.server_name})
+    assert resp.status == 200, resp
+    await sync_until(myelin_account.client, lambda r: find_event(
+        timeline(r, created.room_id), type="m.room.member", state_key=bob.user_id), timeout=30, what="the join")
+
+    async def synapse_sees(key: str) -> None:
+        r = await request(http, settings.synapse_url, "POST", f"{CLIENT_V3}/keys/query", token=bob.access_token,
+                          json_body={"device_keys": {alice.user_id: []}})
+        assert r.status == 200, r
+        assert r.body["device_keys"][alice.user_id][alice.device_id]["keys"][f"ed25519:{alice.device_id}"] == key, r
+
+    # Synapse tracks Alice's devices from the join on; a new key reaches its cache and its users' syncs.
+    await synapse_sees(await upload_device_keys(http, settings.base1, myelin_account))
+    since = await initial_since(http, settings.synapse_url, synapse_account)
+    renewed = await upload_device_keys(http, settings.base1, myelin_account, one_time=False)
+    await device_list_changed(http, settings.synapse_url, synapse_account, alice.user_id, since, "Alice's change on Synapse")
+    await synapse_sees(renewed)
+
+    since = await initial_since(http, settings.base1, myelin_account)
+    await upload_device_keys(http, settings.synapse_url, synapse_account)
+    await device_list_changed(http, settings.base1, myelin_account, bob.user_id, since, "Bob's change on Myelin")

@@ -106,7 +106,20 @@ public final class FederationSender: Sendable {
 
     private func routeEDUs(_ entries: [StreamEntry]) async {
         for e in entries {
-            guard e["user_id"].flatMap(UserID.init)?.server == context.us, let (room, edu) = OutboundEDU.make(e) else { continue }
+            guard e["user_id"].flatMap(UserID.init)?.server == context.us else { continue }
+            if let (destination, edu) = OutboundEDU.direct(e) {
+                await registry.enqueue(edu, to: [destination])
+                continue
+            }
+            if let (user, edu) = OutboundEDU.deviceList(e) {
+                do {
+                    await registry.enqueue(edu, to: try await context.outbox.serversSharingRoom(with: user, excluding: context.us.rawValue))
+                } catch {
+                    logger.warning("federation sender: servers sharing a room with \(user) unknown: \(error)")
+                }
+                continue
+            }
+            guard let (room, edu) = OutboundEDU.make(e) else { continue }
             do {
                 let servers = try await context.outbox.joinedServers(room, excluding: context.us.rawValue)
                 await registry.enqueue(edu, to: servers)

@@ -3,6 +3,25 @@ import MatrixCore
 
 /// Turns the client API's ephemeral stream entries (`myelin:edus`) into federation EDUs.
 enum OutboundEDU {
+    /// A send-to-device batch for one server: its destination and the `m.direct_to_device`
+    /// EDU; nil for entries of other kinds or that do not parse.
+    static func direct(_ entry: StreamEntry) -> (destination: String, edu: JSON)? {
+        guard entry["kind"] == "to_device", let sender = entry["user_id"], let destination = entry["destination"],
+              let type = entry["type"], let id = entry["message_id"],
+              let messages = entry["messages"].flatMap({ try? JSON.parse($0) }), messages.objectValue != nil else { return nil }
+        return (destination, ["edu_type": "m.direct_to_device",
+                              "content": ["sender": .string(sender), "type": .string(type), "message_id": .string(id),
+                                          "messages": messages]])
+    }
+
+    /// A local user's device change: the user and the `m.device_list_update` EDU, for every
+    /// server sharing a room with them.
+    static func deviceList(_ entry: StreamEntry) -> (userID: String, edu: JSON)? {
+        guard entry["kind"] == "device_list", let user = entry["user_id"],
+              let content = entry["content"].flatMap({ try? JSON.parse($0) }), content["user_id"]?.stringValue == user else { return nil }
+        return (user, ["edu_type": "m.device_list_update", "content": content])
+    }
+
     /// The room the EDU concerns and the EDU itself; nil for entries of unknown kinds.
     static func make(_ entry: StreamEntry) -> (roomID: String, edu: JSON)? {
         guard let room = entry["room_id"], let user = entry["user_id"] else { return nil }

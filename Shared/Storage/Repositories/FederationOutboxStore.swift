@@ -43,6 +43,18 @@ public struct FederationOutboxStore: Sendable {
 
     /// The destination's position. A destination seen for the first time starts just before
     /// the earliest current join of its users (nothing older concerns it), or at the head.
+    /// The other servers with a member joined to a room `userID` is joined to.
+    public func serversSharingRoom(with userID: String, excluding us: String) async throws -> [String] {
+        var out: [String] = []
+        for try await s in try await db.query("""
+            SELECT DISTINCT \(unescaped: Self.serverOfUser) FROM memberships
+            WHERE membership = 'join' AND room_id IN (SELECT room_id FROM memberships WHERE user_id = \(userID) AND membership = 'join')
+            """).decode(String.self) where s != us {
+            out.append(s)
+        }
+        return out.sorted()
+    }
+
     public func position(of destination: String) async throws -> Int64 {
         for try await p in try await db.query("""
             SELECT last_pos FROM federation_destinations WHERE destination = \(destination)

@@ -227,6 +227,21 @@ public struct KeyStore: Sendable {
         }
     }
 
+    /// Records that another server's user changed their devices, so local users sharing a
+    /// room refetch them; returns the position.
+    public func recordRemoteDeviceListChange(_ userID: String) async throws -> Int64 {
+        try await db.writeAtNewPosition { conn, pos in
+            try await conn.query("INSERT INTO device_list_changes (stream_pos, user_id) VALUES (\(pos), \(userID))", logger: db.logger)
+        }
+    }
+
+    /// The position of the user's last device-list change before `pos` (0 for none).
+    public func deviceListPosition(_ userID: String, before pos: Int64) async throws -> Int64 {
+        try await db.rows("""
+            SELECT COALESCE(MAX(stream_pos), 0) FROM device_list_changes WHERE user_id = \(userID) AND stream_pos < \(pos)
+            """).first.map { try $0.decode(Int64.self) } ?? 0
+    }
+
     // MARK: who cares
 
     /// Users who share a joined room with `userID` (the user included): whose syncs must wake

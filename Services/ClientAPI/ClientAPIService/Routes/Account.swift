@@ -16,7 +16,7 @@ extension ClientAPI {
             try await accounts.setPasswordHash(uid, try await AccountStore.hashPassword(newPassword))
             if try body.bool("logout_devices") ?? true {
                 let others = try await accounts.devices(uid).map(\.deviceID).filter { $0 != req.user.deviceID }
-                try await accounts.deleteDevices(uid, others).map { announceDeviceChange(uid, $0) }
+                try await accounts.deleteDevices(uid, others).map { announceDeviceChange(uid, $0, deleted: others) }
             }
             return .empty
         }
@@ -117,14 +117,14 @@ extension ClientAPI {
         t.delete("/_matrix/client/v3/devices/:deviceId") { [self] req in
             let id = try req.param("deviceId")
             _ = try await requireUIA(try req.jsonBody(), userID: req.user.userID, flows: [["m.login.password"]])
-            try await accounts.deleteDevices(req.user.userID, [id]).map { announceDeviceChange(req.user.userID, $0) }
+            try await accounts.deleteDevices(req.user.userID, [id]).map { announceDeviceChange(req.user.userID, $0, deleted: [id]) }
             return .empty
         }
         t.post("/_matrix/client/v3/delete_devices") { [self] req in
             let body = try req.jsonBody()
             let ids = try body.stringArray("devices") ?? []
             _ = try await requireUIA(body, userID: req.user.userID, flows: [["m.login.password"]])
-            try await accounts.deleteDevices(req.user.userID, ids).map { announceDeviceChange(req.user.userID, $0) }
+            try await accounts.deleteDevices(req.user.userID, ids).map { announceDeviceChange(req.user.userID, $0, deleted: ids) }
             return .empty
         }
         return t

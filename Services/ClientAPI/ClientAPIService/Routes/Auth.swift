@@ -28,13 +28,13 @@ extension ClientAPI {
             .json(["user_id": .string(req.user.userID), "device_id": .string(req.user.deviceID), "is_guest": false])
         }
         t.post("/_matrix/client/v3/logout") { [self] req in
-            try await accounts.deleteDevices(req.user.userID, [req.user.deviceID]).map { announceDeviceChange(req.user.userID, $0) }
+            try await accounts.deleteDevices(req.user.userID, [req.user.deviceID]).map { announceDeviceChange(req.user.userID, $0, deleted: [req.user.deviceID]) }
             return .empty
         }
         t.post("/_matrix/client/v3/logout/all") { [self] req in
             let all = try await accounts.devices(req.user.userID).map(\.deviceID)
             try await accounts.deleteTokens(req.user.userID)
-            try await accounts.deleteDevices(req.user.userID, all).map { announceDeviceChange(req.user.userID, $0) }
+            try await accounts.deleteDevices(req.user.userID, all).map { announceDeviceChange(req.user.userID, $0, deleted: all) }
             return .empty
         }
         t.get("/_synapse/admin/v1/register", access: .open) { [self] _ in
@@ -46,8 +46,11 @@ extension ClientAPI {
     }
 
     /// Everyone sharing a room with the user tracks their devices, so all of them wake.
-    func announceDeviceChange(_ userID: String, _ pos: Int64) {
-        Task { await announceKeyChange(userID, pos) }
+    func announceDeviceChange(_ userID: String, _ pos: Int64, deleted: [String]) {
+        Task {
+            await announceKeyChange(userID, pos)
+            await publishDeviceListUpdates(userID, devices: deleted, deleted: true, at: pos)
+        }
     }
 
     private func login(_ req: MatrixRequest) async throws -> MatrixResponse {

@@ -36,7 +36,10 @@ extension ClientAPI {
         } catch KeyStoreError.oneTimeKeyConflict(let id) {
             throw MatrixError.invalidParam("One-time key \(id) already exists with different content")
         }
-        if let pos { await announceKeyChange(user.userID, pos) }
+        if let pos {
+            await announceKeyChange(user.userID, pos)
+            if deviceKeys != nil { await publishDeviceListUpdates(user.userID, devices: [user.deviceID], deleted: false, at: pos) }
+        }
         var counts = try await userData.oneTimeKeyCounts(user.userID, user.deviceID)
         // Clients decide when to top up from this count, so it is present even at zero.
         if counts["signed_curve25519"] == nil { counts["signed_curve25519"] = 0 }
