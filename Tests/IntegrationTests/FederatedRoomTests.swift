@@ -161,26 +161,28 @@ import Testing
     }
 
     @Test func theResidentServerPassesAJoinOnToTheOtherServers() async throws {
-        try await withFreshDatabase { dbA in
-            try await withFreshDatabase { dbB in
-                try await withFreshDatabase { dbC in
-                    try await FederatedServer.run(db: dbA.db, sender: true) { a in
-                        try await FederatedServer.run(db: dbB.db, sender: true) { b in
-                            try await FederatedServer.run(db: dbC.db, sender: true) { c in
-                                let carol = try await c.makeUser("carol")
-                                let alice = try await a.makeUser("alice")
-                                let room = try await c.createRoom(carol, ["preset": "public_chat"])
-                                _ = try await a.ok(.post, "/_matrix/client/v3/join/\(HTTPPath.escape(room))?server_name=\(HTTPPath.escape(c.name))",
-                                                   token: alice.token, json: [:])
-                                // Bob of B joins through C by the handshake alone: B itself keeps no copy
-                                // of the room and sends nobody his join. C passes it on to A, not to B.
-                                let bob = "@bob:\(b.name)"
-                                try await RemoteSide(origin: b, target: c).join(bob, room: room)
-                                _ = try await eventually("bob's join on A") {
-                                    try await a.api.rooms.membership(room, bob)?.membership == "join" ? true : nil
+        try await retryingOnceOnDatabaseError {
+            try await withFreshDatabase { dbA in
+                try await withFreshDatabase { dbB in
+                    try await withFreshDatabase { dbC in
+                        try await FederatedServer.run(db: dbA.db, sender: true) { a in
+                            try await FederatedServer.run(db: dbB.db, sender: true) { b in
+                                try await FederatedServer.run(db: dbC.db, sender: true) { c in
+                                    let carol = try await c.makeUser("carol")
+                                    let alice = try await a.makeUser("alice")
+                                    let room = try await c.createRoom(carol, ["preset": "public_chat"])
+                                    _ = try await a.ok(.post, "/_matrix/client/v3/join/\(HTTPPath.escape(room))?server_name=\(HTTPPath.escape(c.name))",
+                                                       token: alice.token, json: [:])
+                                    // Bob of B joins through C by the handshake alone: B itself keeps no copy
+                                    // of the room and sends nobody his join. C passes it on to A, not to B.
+                                    let bob = "@bob:\(b.name)"
+                                    try await RemoteSide(origin: b, target: c).join(bob, room: room)
+                                    _ = try await eventually("bob's join on A") {
+                                        try await a.api.rooms.membership(room, bob)?.membership == "join" ? true : nil
+                                    }
+                                    let toB = try await FederationOutboxStore(db: c.api.db).pendingEvents(for: b.name, us: c.name, after: 0, limit: 50)
+                                    #expect(!toB.events.contains { $0.stateKey == bob }, "the join is not sent back to its own server")
                                 }
-                                let toB = try await FederationOutboxStore(db: c.api.db).pendingEvents(for: b.name, us: c.name, after: 0, limit: 50)
-                                #expect(!toB.events.contains { $0.stateKey == bob }, "the join is not sent back to its own server")
                             }
                         }
                     }
