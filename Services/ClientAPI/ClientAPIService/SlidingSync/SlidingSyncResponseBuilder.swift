@@ -81,10 +81,11 @@ extension ClientAPI {
                                                upTo: upTo)
         jobs = jobs.map { RenderJob(room: stamped[$0.roomID] ?? $0.room, config: $0.config, mode: $0.mode, knownMembers: $0.knownMembers) }
         var roomsOut: [String: JSON] = [:]
-        for (roomID, (json, nowKnown)) in try await renderRooms(jobs, ctx: ctx) {
-            roomsOut[roomID] = json
-            let job = jobs.first { $0.roomID == roomID }!
-            records.append(SlidingSyncRoomRecord(roomID: roomID, sentUpTo: upTo, config: job.config.encoded, lazyMembers: nowKnown))
+        let rendered = try await renderRooms(jobs, ctx: ctx)
+        for job in jobs {
+            guard let (json, nowKnown) = rendered[job.roomID] else { continue }
+            roomsOut[job.roomID] = json
+            records.append(SlidingSyncRoomRecord(roomID: job.roomID, sentUpTo: upTo, config: job.config.encoded, lazyMembers: nowKnown))
         }
 
         let joined = Set(listed.values.filter { $0.membership.membership == "join" }.map(\.roomID))

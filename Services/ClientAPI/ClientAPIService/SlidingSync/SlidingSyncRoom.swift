@@ -27,7 +27,14 @@ extension ClientAPI {
     /// knows after this response (timeline senders, when `$LAZY` is asked for).
     func renderRooms(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> [String: (JSON, Set<String>)] {
         var p = try await prefetchTimelines(jobs, ctx: ctx)
-        struct Shown { var raw: [StoredEvent]; var visible: [StoredEvent]; var limited: Bool; var senders: Set<String> }
+        struct Shown {
+            var raw: [StoredEvent]
+            var visible: [StoredEvent]
+            var limited: Bool
+            var senders: Set<String>
+            /// The room's selectors with `$ME` and `$LAZY` (these senders) resolved.
+            var matcher: RequiredStateMatcher
+        }
         var shown: [String: Shown] = [:]
         var matchers: [String: RequiredStateMatcher] = [:]
         for job in jobs where !job.invited {
@@ -40,9 +47,9 @@ extension ClientAPI {
             let candidates = raw.filter { !(ctx.ignored.contains($0.event.sender) && !$0.event.isState) }
             let visible = filter?.apply(candidates) ?? candidates
             let senders = Set(visible.map(\.event.sender))
-            shown[job.roomID] = Shown(raw: raw, visible: visible, limited: limited, senders: senders)
-            // Whole state of the room is read per room; so is the state of rooms the user left.
             let matcher = RequiredStateMatcher(job.config.requiredState, me: ctx.user.userID, lazyMembers: senders)
+            shown[job.roomID] = Shown(raw: raw, visible: visible, limited: limited, senders: senders, matcher: matcher)
+            // Whole state of the room is read per room; so is the state of rooms the user left.
             if job.joined, job.changedSince == nil, !matcher.needsWholeState { matchers[job.roomID] = matcher }
         }
         try await prefetchState(&p, jobs: jobs, matchers: matchers, ctx: ctx)
@@ -73,7 +80,7 @@ extension ClientAPI {
             // (plus new senders' memberships) or, on a full render, everything it selects.
             var changedState: [StoredEvent]?
             if job.joined, let s = job.changedSince { changedState = try await events.currentStateChanges(roomID, after: s) }
-            let matcher = RequiredStateMatcher(job.config.requiredState, me: ctx.user.userID, lazyMembers: sh.senders)
+            let matcher = sh.matcher
             var state: [StoredEvent]
             if !job.joined {
                 state = try await events.stateAt(roomID, pos: upTo).filter { matcher.matches($0.event) }
