@@ -105,6 +105,7 @@ public final class ClientAPI: Sendable {
         t.merge(pusherRoutes())
         t.merge(serverKeyRoutes())
         t.merge(federationRoutes())
+        t.merge(openIDRoutes())
         t.merge(keyRoutes())
         t.merge(crossSigningRoutes())
         t.merge(keyBackupRoutes())

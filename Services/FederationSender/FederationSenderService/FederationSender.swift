@@ -111,7 +111,7 @@ public final class FederationSender: Sendable {
                 await registry.enqueue(edu, to: [destination])
                 continue
             }
-            if let (user, edu) = OutboundEDU.deviceList(e) {
+            if let (user, edu) = OutboundEDU.userWide(e) {
                 do {
                     await registry.enqueue(edu, to: try await context.outbox.serversSharingRoom(with: user, excluding: context.us.rawValue))
                 } catch {

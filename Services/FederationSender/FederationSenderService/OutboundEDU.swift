@@ -14,12 +14,20 @@ enum OutboundEDU {
                                           "messages": messages]])
     }
 
-    /// A local user's device change: the user and the `m.device_list_update` EDU, for every
-    /// server sharing a room with them.
-    static func deviceList(_ entry: StreamEntry) -> (userID: String, edu: JSON)? {
-        guard entry["kind"] == "device_list", let user = entry["user_id"],
-              let content = entry["content"].flatMap({ try? JSON.parse($0) }), content["user_id"]?.stringValue == user else { return nil }
-        return (user, ["edu_type": "m.device_list_update", "content": content])
+    /// The EDU type of each entry kind about one local user as a whole, sent to every server
+    /// sharing a room with them: device changes, cross-signing key changes, presence.
+    static let userWideTypes = ["device_list": "m.device_list_update", "signing_key": "m.signing_key_update",
+                                "presence": "m.presence"]
+
+    /// A local user's device, cross-signing or presence change: the user and the EDU, for
+    /// every server sharing a room with them.
+    static func userWide(_ entry: StreamEntry) -> (userID: String, edu: JSON)? {
+        guard let kind = entry["kind"], let type = userWideTypes[kind], let user = entry["user_id"],
+              let content = entry["content"].flatMap({ try? JSON.parse($0) }) else { return nil }
+        // Presence carries its user inside each pushed entry; the others name it at the top.
+        let owner = kind == "presence" ? content["push"]?[0]?["user_id"]?.stringValue : content["user_id"]?.stringValue
+        guard owner == user else { return nil }
+        return (user, ["edu_type": .string(type), "content": content])
     }
 
     /// The room the EDU concerns and the EDU itself; nil for entries of unknown kinds.

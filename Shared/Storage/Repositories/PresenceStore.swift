@@ -34,6 +34,18 @@ public struct PresenceStore: Sendable {
         }
     }
 
+    /// Stores what another server says of its user's presence, its status message included.
+    public func setRemote(_ userID: String, presence: String, statusMsg: String?, lastActiveTS: Int64) async throws -> Int64 {
+        try await db.writeAtNewPosition { conn, pos in
+            try await conn.query("""
+                INSERT INTO presence (user_id, presence, status_msg, last_active_ts, stream_pos)
+                VALUES (\(userID), \(presence), \(statusMsg), \(lastActiveTS), \(pos))
+                ON CONFLICT (user_id) DO UPDATE SET presence = EXCLUDED.presence, last_active_ts = EXCLUDED.last_active_ts,
+                    stream_pos = EXCLUDED.stream_pos, status_msg = EXCLUDED.status_msg
+                """, logger: db.logger)
+        }
+    }
+
     /// Presence changes after `since` of `userID` and of everyone sharing a joined room with them.
     public func changes(for userID: String, since: Int64, upTo: Int64) async throws -> [Presence] {
         var out: [Presence] = []

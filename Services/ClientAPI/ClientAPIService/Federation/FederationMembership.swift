@@ -5,7 +5,7 @@ import ServiceKit
 import Storage
 
 /// Other servers' users joining and leaving rooms we are in (`make_join`/`send_join`,
-/// `make_leave`/`send_leave`), and other servers inviting our users.
+/// `make_leave`/`send_leave`, knocks in FederationKnock.swift), and other servers inviting our users.
 extension ClientAPI {
     func federationMembershipRoutes(_ t: inout FederationRouteTable) {
         t.get("/_matrix/federation/v1/make_join/:roomId/:userId") { [self] req, origin in
@@ -63,6 +63,7 @@ extension ClientAPI {
         t.put("/_matrix/federation/v2/invite/:roomId/:eventId") { [self] req, origin in
             try await receiveInvite(req, origin)
         }
+        federationKnockRoutes(&t)
     }
 
     /// A room we are joined to, with its version; 404 for any other.
@@ -75,7 +76,7 @@ extension ClientAPI {
     }
 
     /// A user ID that must belong to the requesting server.
-    private func remoteUser(_ raw: String, of origin: ServerName) throws -> String {
+    func remoteUser(_ raw: String, of origin: ServerName) throws -> String {
         guard let user = UserID(raw) else { throw MatrixError.invalidParam("Invalid user ID") }
         guard user.server == origin else { throw MatrixError.forbidden("\(raw) is not a user of \(origin.rawValue)") }
         return raw
@@ -84,7 +85,7 @@ extension ClientAPI {
     /// The membership event in a `send_join` / `send_leave` body, checked as the spec asks:
     /// format, signatures and hash, the event ID in the path, and the fields a membership
     /// handshake fixes.
-    private func membershipEvent(_ req: MatrixRequest, _ origin: ServerName, roomID: String, version: RoomVersion,
+    func membershipEvent(_ req: MatrixRequest, _ origin: ServerName, roomID: String, version: RoomVersion,
                                  membership: String) async throws -> Event {
         let event = try await verifiedPDU(try req.json(), version: version)
         guard event.eventID == (try req.param("eventId")) else { throw MatrixError.invalidParam("The event ID does not match the path") }
@@ -121,7 +122,7 @@ extension ClientAPI {
 
     /// Takes another server's membership event into the room and returns the state it was
     /// checked against, in stream order (a repeated `send_join` gets the same answer).
-    private func acceptMembership(_ event: Event, roomID: String) async throws -> [StoredEvent] {
+    func acceptMembership(_ event: Event, roomID: String) async throws -> [StoredEvent] {
         let outcome = try await roomCall { try await roomServer.receive(roomID: roomID, event: event) }
         let before: [String]
         switch outcome {

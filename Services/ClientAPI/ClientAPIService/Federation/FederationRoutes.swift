@@ -11,6 +11,7 @@ extension ClientAPI {
         federationRoomRoutes(&t)
         federationMembershipRoutes(&t)
         federationTransactionRoutes(&t)
+        federationHierarchyRoutes(&t)
         return t.table
     }
 

@@ -37,6 +37,8 @@ extension ClientAPI {
         }
         let pos = try await keyStore.setCrossSigningKeys(userID, changes.mapValues { ($0.publicKey, $0.json.canonicalString) })
         await announceKeyChange(userID, pos)
+        // Other servers see the master and self-signing keys; the user-signing key is private.
+        if changes["master"] != nil || changes["self_signing"] != nil { await publishSigningKeyUpdate(userID) }
         return .empty
     }
 

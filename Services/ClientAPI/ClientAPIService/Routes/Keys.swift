@@ -94,6 +94,11 @@ extension ClientAPI {
         }
         var keys = try await localKeys(local, viewer: viewer)
         keys.merge(await remoteKeys(remote, timeout: try Self.remoteTimeout(body)))
+        // A server that did not answer still has its users' last cross-signing keys here
+        // (from its `m.signing_key_update`s); it stays listed in `failures`.
+        for (server, users) in remote where keys.failures[server.rawValue] != nil {
+            for user in users.keys { try await addStoredCrossSigningKeys(user, to: &keys) }
+        }
         return .json(keys.clientResponse)
     }
 
@@ -131,6 +136,15 @@ extension ClientAPI {
             }
         }
         return result
+    }
+
+    /// Another server's user's master and self-signing keys as last taken in.
+    private func addStoredCrossSigningKeys(_ user: String, to keys: inout KeyQueryResult) async throws {
+        for (type, key) in try await keyStore.crossSigningKeys(user) {
+            guard let parsed = try? JSON.parse(key.json) else { continue }
+            if type == "master" { keys.master[user] = parsed }
+            if type == "self_signing" { keys.selfSigning[user] = parsed }
+        }
     }
 
     /// A key with separately uploaded signatures added to its own.

@@ -17,9 +17,9 @@ extension ClientAPI {
         t.post("/_matrix/client/v3/join/:roomIdOrAlias", rateLimited: true, join)
         t.post("/_matrix/client/v3/rooms/:roomId/join", rateLimited: true, join)
         t.post("/_matrix/client/v3/knock/:roomIdOrAlias", rateLimited: true) { [self] req in
-            let roomID = try await resolveRoom(try req.param("roomIdOrAlias"))
-            _ = try await setMembership(roomID: roomID, sender: req.user.userID, target: req.user.userID, membership: "knock",
-                                        reason: try req.jsonBody().string("reason"))
+            let via = (req.query["server_name"] ?? []) + (req.query["via"] ?? [])
+            let roomID = try await knockRoom(try req.param("roomIdOrAlias"), user: req.user.userID, via: via,
+                                             reason: try req.jsonBody().string("reason"))
             return .json(["room_id": .string(roomID)])
         }
         t.post("/_matrix/client/v3/rooms/:roomId/leave", rateLimited: true) { [self] req in

@@ -33,6 +33,7 @@ extension ClientAPI {
         let pos = try await PresenceStore(db: db).set(userID, presence: state, statusMsg: statusMsg, keepStatus: keepStatus)
         // Everyone in the user's rooms may be waiting for this.
         announce(StreamNotice(pos: pos, rooms: try await rooms.joinedRooms(userID), users: [userID]))
+        await publishPresence(userID)
     }
 
     /// The automatic update a syncing client makes: only when the state changes or the last

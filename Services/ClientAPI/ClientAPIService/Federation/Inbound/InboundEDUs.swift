@@ -2,8 +2,9 @@ import MatrixCore
 import ServiceKit
 import Storage
 
-/// Typing notices, read receipts, to-device messages and device-list changes of another server's users, into the
-/// same stores as local ones so /sync and sliding sync show them. Only a server's own users
+/// Typing notices, read receipts, to-device messages, device-list and cross-signing key changes
+/// and presence of another server's users, into the same stores as local ones so /sync and
+/// sliding sync show them. Only a server's own users
 /// count, and typing and receipts only in rooms they are joined to; other EDU types are ignored.
 extension ClientAPI {
     static let remoteTypingTimeoutMs: Int64 = 30_000
@@ -16,6 +17,8 @@ extension ClientAPI {
                 case "m.receipt": try await receiveReceipts(edu["content"] ?? [:], from: origin)
                 case "m.direct_to_device": try await receiveDirectToDevice(edu["content"] ?? [:], from: origin)
                 case "m.device_list_update": try await receiveDeviceListUpdate(edu["content"] ?? [:], from: origin)
+                case "m.signing_key_update": try await receiveSigningKeyUpdate(edu["content"] ?? [:], from: origin)
+                case "m.presence": try await receivePresence(edu["content"] ?? [:], from: origin)
                 default: continue
                 }
             } catch {
