@@ -146,3 +146,5 @@ async def test_presence_crosses_over_both_ways(http, settings, myelin_account, s
     seen = await sync_until(http, settings.base1, myelin_account, since, lambda b: (
         (p := presence_of(b, bob.user_id)) and p.get("status_msg") == "hello from Synapse" and p), "Bob's presence on Myelin")
     assert seen["presence"] == "online", seen
+    r = await request(http, settings.base1, "GET", f"{CLIENT_V3}/presence/{q(bob.user_id)}/status", token=alice.access_token)
+    assert r.status == 200 and r.body["presence"] == "online" and r.body["status_msg"] == "hello from Synapse", r

@@ -107,3 +107,37 @@ async def test_knocking_where_the_rule_forbids_it_is_refused(http, settings, mye
     r = await request(http, settings.synapse_url, "POST", f"{CLIENT_V3}/knock/{q(room_id)}",
                       token=synapse_account.user.access_token, json_body={}, params={"server_name": settings.server_name})
     assert r.status == 403, r
+
+
+async def test_make_knock_refuses_what_cannot_be_a_knock(http, settings, myelin_account):
+    """Myelin's make_knock, asked as Synapse: room versions without knocking, a server
+    supporting none of the room's, another server's user and an unknown room."""
+    from federation_helpers import AsSynapse
+
+    syn = AsSynapse(settings)
+    user = f"@knocker:{settings.synapse_server_name}"
+
+    async def make_knock(room_id: str, user_id: str = user, versions=("6", "10", "11")):
+        query = "&".join(f"ver={v}" for v in versions)
+        return await syn.request("GET", f"/_matrix/federation/v1/make_knock/{q(room_id)}/{q(user_id)}?{query}")
+
+    knock_room = await request(http, settings.base1, "POST", f"{CLIENT_V3}/createRoom",
+                               token=myelin_account.user.access_token, json_body=KNOCK_ROOM)
+    assert knock_room.status == 200, knock_room
+    room_id = knock_room.body["room_id"]
+    status, body = await make_knock(room_id)
+    assert status == 200 and body["room_version"] == "10", body
+    assert body["event"]["content"]["membership"] == "knock" and body["event"]["state_key"] == user, body
+
+    status, body = await make_knock(room_id, versions=("6", "9"))
+    assert status == 400 and body["errcode"] == "M_INCOMPATIBLE_ROOM_VERSION" and body["room_version"] == "10", body
+    status, body = await make_knock(room_id, user_id=f"@someone:{settings.server_name}")
+    assert status == 403 and body["errcode"] == "M_FORBIDDEN", body
+    status, body = await make_knock(f"!nowhere:{settings.server_name}")
+    assert status == 404 and body["errcode"] == "M_NOT_FOUND", body
+
+    old = await request(http, settings.base1, "POST", f"{CLIENT_V3}/createRoom", token=myelin_account.user.access_token,
+                        json_body={"room_version": "6", "preset": "public_chat"})
+    assert old.status == 200, old
+    status, body = await make_knock(old.body["room_id"])
+    assert status == 400 and body["errcode"] == "M_INCOMPATIBLE_ROOM_VERSION", body

@@ -22,7 +22,10 @@ extension ClientAPI {
             guard visible else {
                 throw MatrixError.forbidden("You are not allowed to see their presence")
             }
-            guard try await accounts.userExists(target) else { throw MatrixError.notFound("Unknown user") }
+            // Another server's user's presence is what their server last told us.
+            if isLocalUser(target) {
+                guard try await accounts.userExists(target) else { throw MatrixError.notFound("Unknown user") }
+            }
             guard let p = try await PresenceStore(db: db).get(target) else { return .json(["presence": "offline"]) }
             return .json(Self.presenceContent(p))
         }
