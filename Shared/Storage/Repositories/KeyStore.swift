@@ -136,11 +136,7 @@ public struct KeyStore: Sendable {
     /// response carries both: one round trip instead of two.
     public func syncKeyCounts(_ userID: String, _ deviceID: String) async throws -> (oneTime: [String: Int64], unusedFallback: [String]) {
         var counts: [String: Int64] = [:], fallback: [String] = []
-        for try await (alg, n, isFallback) in try await db.query("""
-            SELECT algorithm, count(*), false FROM one_time_keys WHERE user_id = \(userID) AND device_id = \(deviceID) GROUP BY algorithm
-            UNION ALL
-            SELECT algorithm, 0, true FROM fallback_keys WHERE user_id = \(userID) AND device_id = \(deviceID) AND NOT used
-            """).decode((String, Int64, Bool).self) {
+        for try await (alg, n, isFallback) in try await db.client.execute(DeviceKeyCounts(userID: userID, deviceID: deviceID), logger: db.logger) {
             if isFallback { fallback.append(alg) } else { counts[alg] = n }
         }
         return (counts, fallback.sorted())
