@@ -26,6 +26,7 @@ public final class ClientAPI: Sendable {
     let publisher: BusBridge
     let roomVersionCache = RoomVersionCache()
     let inboundTransactions = InboundTransactionGate()
+    let presenceTouches = PresenceTouches()
     // Set once in init; the room server calls back into this object after commits.
     nonisolated(unsafe) private(set) var roomServer: RoomServer!
 

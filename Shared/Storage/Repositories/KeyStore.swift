@@ -132,6 +132,16 @@ public struct KeyStore: Sendable {
             """).map { try $0.decode(String.self) }
     }
 
+    /// A device's one-time key counts and unused fallback key types together, as every sync
+    /// response carries both: one round trip instead of two.
+    public func syncKeyCounts(_ userID: String, _ deviceID: String) async throws -> (oneTime: [String: Int64], unusedFallback: [String]) {
+        var counts: [String: Int64] = [:], fallback: [String] = []
+        for try await (alg, n, isFallback) in try await db.client.execute(DeviceKeyCounts(userID: userID, deviceID: deviceID), logger: db.logger) {
+            if isFallback { fallback.append(alg) } else { counts[alg] = n }
+        }
+        return (counts, fallback.sorted())
+    }
+
     // MARK: claim
 
     /// Takes one one-time key of `algorithm` from the device, or else marks its fallback key

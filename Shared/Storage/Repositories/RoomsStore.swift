@@ -26,10 +26,9 @@ public struct RoomsStore: Sendable {
 
     /// The user's current membership in every room they have not forgotten.
     public func memberships(of userID: String) async throws -> [MembershipRow] {
-        try await Self.decode(db.query("""
-            SELECT room_id, user_id, membership, event_id, sender, stream_pos FROM memberships
-            WHERE user_id = \(userID) AND NOT forgotten
-            """))
+        var out: [MembershipRow] = []
+        for try await m in try await db.client.execute(UserMemberships(userID: userID), logger: db.logger) { out.append(m) }
+        return out
     }
 
     public func membership(_ roomID: String, _ userID: String) async throws -> MembershipRow? {

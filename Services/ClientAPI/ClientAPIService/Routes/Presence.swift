@@ -34,6 +34,7 @@ extension ClientAPI {
 
     func setPresence(_ userID: String, _ state: String, statusMsg: String?, keepStatus: Bool) async throws {
         let pos = try await PresenceStore(db: db).set(userID, presence: state, statusMsg: statusMsg, keepStatus: keepStatus)
+        presenceTouches.record(userID, state, at: nowMillis())
         // Everyone in the user's rooms may be waiting for this.
         announce(StreamNotice(pos: pos, rooms: try await rooms.joinedRooms(userID), users: [userID]))
         await publishPresence(userID)
@@ -44,7 +45,11 @@ extension ClientAPI {
     func touchPresence(_ userID: String, setPresence param: String?) async throws {
         let state = param ?? "online"
         guard state != "offline", Self.presenceStates.contains(state) else { return }
-        if let p = try await PresenceStore(db: db).get(userID), p.presence == state, nowMillis() - p.lastActiveTS < 60_000 { return }
+        if presenceTouches.isFresh(userID, state) { return }
+        if let p = try await PresenceStore(db: db).get(userID), p.presence == state, nowMillis() - p.lastActiveTS < PresenceTouches.freshMillis {
+            presenceTouches.record(userID, state, at: p.lastActiveTS)
+            return
+        }
         try await setPresence(userID, state, statusMsg: nil, keepStatus: true)
     }
 

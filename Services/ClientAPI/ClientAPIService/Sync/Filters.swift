@@ -42,6 +42,21 @@ struct RoomEventFilter: Sendable {
         return pattern == type
     }
 
+    /// `types: []`: the client wants none of this section.
+    var excludesAll: Bool { types?.isEmpty ?? false }
+
+    /// Whether an event of this type passes the type lists (sections whose events have no sender
+    /// or room of their own, such as account data and presence).
+    func allowsType(_ type: String) -> Bool {
+        if notTypes.contains(where: { Self.typeMatches($0, type) }) { return false }
+        if let types, !types.contains(where: { Self.typeMatches($0, type) }) { return false }
+        return true
+    }
+
+    func allowsSender(_ sender: String) -> Bool {
+        !notSenders.contains(sender) && (senders?.contains(sender) ?? true)
+    }
+
     func allowsRoom(_ roomID: String) -> Bool {
         if notRooms.contains(roomID) { return false }
         if let rooms { return rooms.contains(roomID) }
@@ -72,6 +87,7 @@ struct SyncFilter: Sendable {
     var ephemeral = RoomEventFilter()
     var roomAccountData = RoomEventFilter()
     var accountData = RoomEventFilter()
+    var presence = RoomEventFilter()
     var rooms: RoomEventFilter = RoomEventFilter()
     var includeLeave = false
 
@@ -87,6 +103,7 @@ struct SyncFilter: Sendable {
             includeLeave = try room.bool("include_leave") ?? false
         }
         accountData = try RoomEventFilter(try o.object("account_data") ?? [:])
+        presence = try RoomEventFilter(try o.object("presence") ?? [:])
     }
 }
 

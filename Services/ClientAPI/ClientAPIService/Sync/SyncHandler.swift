@@ -21,17 +21,23 @@ extension ClientAPI {
         let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
         while true {
             let head = try await db.currentStreamHead()
+            // Nothing is committed after `since`: the answer would be empty, so wait first.
+            if let since, since >= head, !fullState, remaining(deadline) > 0, !Task.isCancelled, !(await notifier.draining) {
+                let rooms = Set(try await self.rooms.memberships(of: user.userID).map(\.roomID))
+                if await notifier.wait(user: user.userID, rooms: rooms, after: head, timeoutMs: remaining(deadline)) { continue }
+            }
             let builder = SyncBuilder(api: self, user: user, since: since, upTo: head, fullState: fullState, filter: filter)
-            let (body, isEmpty) = try await builder.build()
-            let remaining = Int(deadline.timeIntervalSinceNow * 1000)
+            let (body, isEmpty, memberships) = try await builder.build()
             let draining = await notifier.draining
-            if since == nil || fullState || !isEmpty || remaining <= 0 || Task.isCancelled || draining {
+            if since == nil || fullState || !isEmpty || remaining(deadline) <= 0 || Task.isCancelled || draining {
                 return .json(body)
             }
-            let rooms = Set(try await self.rooms.memberships(of: user.userID).map(\.roomID))
-            _ = await notifier.wait(user: user.userID, rooms: rooms, after: head, timeoutMs: remaining)
+            let rooms = Set(memberships.map(\.roomID))
+            _ = await notifier.wait(user: user.userID, rooms: rooms, after: head, timeoutMs: remaining(deadline))
         }
     }
+
+    private func remaining(_ deadline: Date) -> Int { Int(deadline.timeIntervalSinceNow * 1000) }
 }
 
 /// Builds one sync response between two positions.
@@ -43,26 +49,34 @@ struct SyncBuilder {
     let fullState: Bool
     let filter: SyncFilter
 
-    func build() async throws -> (JSON, Bool) {
+    func build() async throws -> (JSON, Bool, [MembershipRow]) {
         let from = since ?? 0
         var join: [String: JSON] = [:], invite: [String: JSON] = [:], leave: [String: JSON] = [:], knock: [String: JSON] = [:]
         let memberships = try await api.rooms.memberships(of: user.userID)
         let changed = Dictionary(uniqueKeysWithValues: memberships.filter { $0.streamPos > from && $0.streamPos <= upTo }.map { ($0.roomID, $0) })
-        let ignored = try await api.ignoredUsers(user.userID)
-        let accountDataChanges = try await api.userData.accountDataChanges(user.userID, since: from, upTo: upTo)
         let joinedRooms = memberships.filter { $0.membership == "join" && $0.streamPos <= upTo }.map(\.roomID)
             .filter { filter.rooms.allowsRoom($0) }
-        let typing = try await api.userData.typingChanges(rooms: joinedRooms, since: from, upTo: upTo)
-        let receipts = try await api.userData.receipts(rooms: joinedRooms, since: from, upTo: upTo)
+        // An incremental sync first asks which streams moved (one query), then reads only those.
+        let moved: SyncChanges? = since == nil || fullState ? nil : try await api.userData.syncChanges(
+            userID: user.userID, deviceID: user.deviceID, joinedRooms: joinedRooms, since: from, upTo: upTo)
+        let wantAccountData = (moved?.accountData ?? true) && !(filter.accountData.excludesAll && filter.roomAccountData.excludesAll)
+        let accountDataChanges = wantAccountData ? try await api.userData.accountDataChanges(user.userID, since: from, upTo: upTo)
+            .filter { ($0.0 == "" ? filter.accountData : filter.roomAccountData).allowsType($0.1) } : []
+        let wantEphemeral = !filter.ephemeral.excludesAll
+        let typing = wantEphemeral && filter.ephemeral.allowsType("m.typing") && (moved?.typing ?? true)
+            ? try await api.userData.typingChanges(rooms: joinedRooms, since: from, upTo: upTo) : [:]
+        let receipts = wantEphemeral && filter.ephemeral.allowsType("m.receipt") && (moved?.receipts ?? true)
+            ? try await api.userData.receipts(rooms: joinedRooms, since: from, upTo: upTo) : []
         // An incremental sync builds only the rooms where something happened.
         var active: Set<String>?
-        if since != nil && !fullState {
-            var a = try await api.events.roomsWithEvents(joinedRooms, after: from, upTo: upTo)
+        if var a = moved?.roomsWithEvents {
             a.formUnion(typing.keys)
             a.formUnion(receipts.map(\.roomID))
             a.formUnion(accountDataChanges.map(\.0))
             active = a
         }
+        let needsRooms = since == nil || fullState || !changed.isEmpty || !(active?.isEmpty ?? false)
+        let ignored = needsRooms ? try await api.ignoredUsers(user.userID) : []
 
         // First which rooms this response carries, then their data for all of them at once.
         var plans: [RoomPlan] = []
@@ -116,14 +130,24 @@ struct SyncBuilder {
             ["type": .string(type), "content": (try? JSON.parse(content)) ?? [:]]
         }
         // An initial sync always carries the push rules, with the current server defaults.
-        if since == nil { global = global.filter { $0["type"] != "m.push_rules" } + [try await api.pushRulesAccountDataEvent(user.userID)] }
-        let toDevice = try await api.userData.toDevice(user.userID, user.deviceID, since: from, upTo: upTo, limit: 1000)
-        if let since { try await api.userData.ackToDevice(user.userID, user.deviceID, upTo: since) }
+        if since == nil {
+            global = global.filter { $0["type"] != "m.push_rules" }
+            if filter.accountData.allowsType("m.push_rules") { global.append(try await api.pushRulesAccountDataEvent(user.userID)) }
+        }
+        var toDevice: [(Int64, String, String, String)] = []
+        if moved?.toDevice ?? true {
+            toDevice = try await api.userData.toDevice(user.userID, user.deviceID, since: from, upTo: upTo, limit: 1000)
+            if let since { try await api.userData.ackToDevice(user.userID, user.deviceID, upTo: since) }
+        }
         var deviceChanged: [String] = [], deviceLeft: [String] = []
-        if since != nil { (deviceChanged, deviceLeft) = try await api.deviceListDelta(user.userID, since: from, upTo: upTo) }
-        let fallbackTypes = try await api.keyStore.unusedFallbackKeyTypes(user.userID, user.deviceID)
-        let otk = try await api.userData.oneTimeKeyCounts(user.userID, user.deviceID)
-        let presence = try await PresenceStore(db: api.db).changes(for: user.userID, since: from, upTo: upTo)
+        if since != nil, moved.map({ $0.deviceLists || $0.memberChanges || !changed.isEmpty }) ?? true {
+            (deviceChanged, deviceLeft) = try await api.deviceListDelta(user.userID, since: from, upTo: upTo)
+        }
+        let keyCounts = try await api.keyStore.syncKeyCounts(user.userID, user.deviceID)
+        let (otk, fallbackTypes) = (keyCounts.oneTime, keyCounts.unusedFallback)
+        let presence = filter.presence.excludesAll || !(moved?.presence ?? true) ? []
+            : try await PresenceStore(db: api.db).changes(for: user.userID, since: from, upTo: upTo)
+                .filter { filter.presence.allowsType("m.presence") && filter.presence.allowsSender($0.userID) }
 
         let body: JSON = [
             "next_batch": .string(StreamToken.make(upTo)),
@@ -143,7 +167,7 @@ struct SyncBuilder {
             // A syncing client refreshes its own presence; that alone is no news to it.
             && presence.allSatisfy { $0.userID == user.userID }
             && deviceLeft.isEmpty
-        return (body, isEmpty)
+        return (body, isEmpty, memberships)
     }
 
     /// Timeline and state of each planned room, read with a fixed number of queries for all.
