@@ -98,6 +98,7 @@ public final class ClientAPI: Sendable {
         t.merge(reportRoutes())
         t.merge(toDeviceRoutes())
         t.merge(roomSummaryRoutes())
+        t.merge(spaceHierarchyRoutes())
         t.merge(threadRoutes())
         t.merge(timestampRoutes())
         t.merge(tagRoutes())

@@ -16,23 +16,18 @@ extension ClientAPI {
                 throw MatrixError.notFound("Room not found.")
             }
             var children: [JSON] = [], inaccessible: [String] = []
-            var childrenState: [JSON] = []
-            for (key, event) in space.state.sorted(by: { $0.key < $1.key }) where key.type == "m.space.child" {
-                // A child event without `via` is a removed child.
-                guard let via = event.content["via"]?.arrayValue, !via.isEmpty else { continue }
-                if suggestedOnly, event.content["suggested"]?.boolValue != true { continue }
-                childrenState.append(["type": "m.space.child", "state_key": .string(key.stateKey), "sender": .string(event.sender),
-                                      "content": event.content, "origin_server_ts": .int(event.originServerTS)])
-                guard try await events.serverIsJoined(key.stateKey, server: serverName.rawValue),
-                      let child = try await describeRoom(key.stateKey) else { continue }
-                if try await visible(key.stateKey, child.open, to: origin) {
+            let edges = Self.spaceChildren(Self.childEvents(space.state), suggestedOnly: suggestedOnly)
+            for edge in edges {
+                guard try await events.serverIsJoined(edge.roomID, server: serverName.rawValue),
+                      let child = try await describeRoom(edge.roomID) else { continue }
+                if try await visible(edge.roomID, child.open, to: origin) {
                     children.append(child.summary)
                 } else {
-                    inaccessible.append(key.stateKey)
+                    inaccessible.append(edge.roomID)
                 }
             }
             var room = space.summary.objectValue ?? [:]
-            room["children_state"] = .array(childrenState)
+            room["children_state"] = .array(edges.map(\.stripped))
             return .json(["room": .object(room), "children": .array(children), "inaccessible_children": JSON(inaccessible)])
         }
     }
@@ -42,4 +37,51 @@ extension ClientAPI {
         if open { return true }
         return try await events.joinedServers(roomID).contains(server.rawValue)
     }
+
+    /// A room's `m.space.child` events as `children_state` carries them: stripped, with
+    /// their `origin_server_ts`.
+    static func childEvents(_ state: [StateKey: Event]) -> [JSON] {
+        state.filter { $0.key.type == "m.space.child" }.sorted { $0.key < $1.key }.map { _, e in
+            ["type": "m.space.child", "state_key": .string(e.stateKey ?? ""), "sender": .string(e.sender),
+             "content": e.content, "origin_server_ts": .int(e.originServerTS)]
+        }
+    }
+
+    /// The children that `m.space.child` events (stripped) name with a `via` list (an empty
+    /// one removes the child), in the spec's order: by `order`, then age, then room ID.
+    static func spaceChildren(_ childEvents: [JSON], suggestedOnly: Bool) -> [SpaceChild] {
+        var out: [SpaceChild] = []
+        for e in childEvents {
+            guard e["type"]?.stringValue == "m.space.child", let roomID = e["state_key"]?.stringValue, RoomID(roomID) != nil else {
+                continue
+            }
+            let content = e["content"] ?? [:]
+            let via = (content["via"]?.arrayValue ?? []).compactMap(\.stringValue)
+            guard !via.isEmpty else { continue }
+            if suggestedOnly, content["suggested"]?.boolValue != true { continue }
+            // `order` counts only when it is printable ASCII of at most 50 characters.
+            let order = content["order"]?.stringValue.flatMap { o in
+                o.count <= 50 && o.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value <= 0x7E } ? o : nil
+            }
+            out.append(SpaceChild(roomID: roomID, via: via, order: order, ts: e["origin_server_ts"]?.intValue ?? 0, stripped: e))
+        }
+        return out.sorted { a, b in
+            switch (a.order, b.order) {
+            case let (x?, y?) where x != y: return x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return (a.ts, a.roomID) < (b.ts, b.roomID)
+            }
+        }
+    }
+}
+
+/// One child of a space, as its `m.space.child` event names it.
+struct SpaceChild: Sendable {
+    let roomID: String
+    let via: [String]
+    let order: String?
+    let ts: Int64
+    /// The event as `children_state` carries it: stripped, with its `origin_server_ts`.
+    let stripped: JSON
 }
