@@ -35,11 +35,12 @@ extension ClientAPI {
             let answer = try await federation.get(server, FederationPath.target("/_matrix/federation/v1/user/devices", [user]),
                                                   timeout: .seconds(30))
             guard answer["user_id"]?.stringValue == user else { return }
-            if let id = answer["stream_id"]?.intValue { try await RemoteDeviceListStore(db: db).setStreamID(user, id) }
             if let pos = try await storeRemoteCrossSigningKeys(user, master: answer["master_key"],
                                                                selfSigning: answer["self_signing_key"]) {
                 announce(StreamNotice(pos: pos, users: locals))
             }
+            // Last: the position says the resync is done.
+            if let id = answer["stream_id"]?.intValue { try await RemoteDeviceListStore(db: db).setStreamID(user, id) }
         } catch {
             logger.info("device list of \(user) not resynced: \(error)")
         }
