@@ -101,7 +101,7 @@ extension ClientAPI {
     }
 
     /// Asks `origin` for the auth chain of `event` and stores the part that checks out.
-    private func fetchAuthEvents(of event: Event, room: String, version: RoomVersion, from origin: ServerName) async throws {
+    func fetchAuthEvents(of event: Event, room: String, version: RoomVersion, from origin: ServerName) async throws {
         let answer: JSON
         do {
             answer = try await federation.get(origin, FederationPath.target("/_matrix/federation/v1/event_auth", [room, event.eventID]),
