@@ -53,11 +53,15 @@ async def page_back(http, base: str, token: str, room_id: str, start: str, limit
     raise AssertionError("pagination did not end")
 
 
-async def test_late_joiner_pages_back_through_synapse_history(http, settings, myelin_account, synapse_account):
+# Both event ID formats with the ID in the event (v1) and derived from it (v3, v4+), and
+# the room ID of version 12.
+@pytest.mark.parametrize("version", ["1", "3", "10", "12"])
+async def test_late_joiner_pages_back_through_synapse_history(http, settings, myelin_account, synapse_account, version):
     syn, myl = synapse_account.client, myelin_account.client
     alias_name = "hist_" + synapse_account.user.localpart
     created = await syn.room_create(
         alias=alias_name, name="Old news", preset=nio.RoomPreset.public_chat, visibility=nio.RoomVisibility.public,
+        room_version=version,
         initial_state=[{"type": "m.room.history_visibility", "state_key": "", "content": {"history_visibility": "shared"}}])
     assert isinstance(created, nio.RoomCreateResponse), created
     room_id = created.room_id
@@ -125,3 +129,31 @@ async def test_late_joiner_pages_back_through_synapse_history(http, settings, my
     assert r.status == 200, r
     forward = [e["content"]["body"] for e in r.body["chunk"] if e["type"] == "m.room.message"]
     assert forward[:MESSAGES] == [f"history {i}" for i in range(1, MESSAGES + 1)], forward
+
+
+async def test_history_the_joiner_may_not_see_stays_hidden(http, settings, myelin_account, synapse_account):
+    """Under `joined` visibility, what was said before the join stays unseen after paging back."""
+    syn, myl = synapse_account.client, myelin_account.client
+    alias_name = "hidden_" + synapse_account.user.localpart
+    created = await syn.room_create(
+        alias=alias_name, preset=nio.RoomPreset.public_chat, visibility=nio.RoomVisibility.public,
+        initial_state=[{"type": "m.room.history_visibility", "state_key": "", "content": {"history_visibility": "joined"}}])
+    assert isinstance(created, nio.RoomCreateResponse), created
+    room_id = created.room_id
+    for i in range(1, 6):
+        await send_text(syn, room_id, f"private {i}")
+    joined = await myl.join(f"#{alias_name}:{settings.synapse_server_name}")
+    assert isinstance(joined, nio.JoinResponse), joined
+    first = await myl.sync(timeout=0, full_state=True)
+    assert isinstance(first, nio.SyncResponse), first
+    await send_text(syn, room_id, "after the join")
+    await sync_until(myl, lambda r: find_event(timeline(r, room_id), type="m.room.message", content__body="after the join"),
+                     timeout=30, what="a message after the join")
+
+    events, _ = await page_back(http, settings.base1, myelin_account.user.access_token, room_id,
+                                first.rooms.join[room_id].timeline.prev_batch)
+    assert not find_event(events, type="m.room.message"), events
+    r = await request(http, settings.base1, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/messages",
+                      token=myelin_account.user.access_token, params={"dir": "b", "limit": "50"})
+    assert r.status == 200, r
+    assert [e["content"].get("body") for e in r.body["chunk"] if e["type"] == "m.room.message"] == ["after the join"], r.body
