@@ -64,6 +64,26 @@ import Testing
         }
     }
 
+    @Test func concurrentPagingBackfillsOnceAndBothSeeEverything() async throws {
+        try await withTwoFederatedServers { a, b in
+            let alice = try await a.makeUser("alice")
+            let bob = try await b.makeUser("bob")
+            let room = try await b.createRoom(bob, ["preset": "public_chat", "room_alias_name": "busy"])
+            for i in 1...12 { try await b.send(bob, room, "told \(i)") }
+            _ = try await a.ok(.post, "/_matrix/client/v3/join/\(HTTPPath.escape("#busy:" + b.name))", token: alice.token, json: [:])
+            let sync = try await a.sync(alice)
+            let prevBatch = try #require(sync["rooms"]?["join"]?[room]?["timeline"]?["prev_batch"]?.stringValue)
+            async let first = pageBack(a, alice, room, from: prevBatch, limit: 20)
+            async let second = pageBack(a, alice, room, from: prevBatch, limit: 20)
+            let (x, y) = try await (first, second)
+            let expected = (1...12).reversed().map { "told \($0)" }
+            #expect(messageBodies(x.0) == expected)
+            #expect(messageBodies(y.0) == expected)
+            // Stored once: each event has one row, and the pages agree.
+            #expect(x.0.compactMap { $0["event_id"]?.stringValue } == y.0.compactMap { $0["event_id"]?.stringValue })
+        }
+    }
+
     @Test func historyNotToBeSeenStaysHidden() async throws {
         try await withTwoFederatedServers { a, b in
             let alice = try await a.makeUser("alice")

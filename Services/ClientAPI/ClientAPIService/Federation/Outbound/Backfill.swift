@@ -35,7 +35,9 @@ extension ClientAPI {
                                                      from: server)
                 if stored > 0 { return true }
             }
-            return false
+            // Another request (in this process or another) may have stored the same batch
+            // meanwhile: the timeline grew all the same.
+            return try await events.timelineFrontier(roomID) != frontier
         } catch {
             logger.warning("backfill of \(roomID) failed: \(error)")
             return false
