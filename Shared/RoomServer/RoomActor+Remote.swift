@@ -19,7 +19,10 @@ public enum RemoteEventOutcome: Sendable {
 /// "Checks performed on receipt of a PDU", steps 4–6; signatures and hashes are checked
 /// before), then the same persist and notify path as local events.
 extension RoomActor {
-    func processRemote(_ event: Event) async throws -> RemoteEventOutcome {
+    /// `gapState` is the state before the event as a server in the room reported it, for an
+    /// event whose prev events could not all be fetched (its own auth events checked and
+    /// stored by the caller); without it, the prev events stored here give that state.
+    func processRemote(_ event: Event, gapState: StateMap? = nil) async throws -> RemoteEventOutcome {
         for attempt in 0..<4 {
             if attempt > 0 { snapshot = nil }
             let snap = try await freshSnapshot()
@@ -45,7 +48,14 @@ extension RoomActor {
             // 5. Against the state before it.
             let prevIDs = event.prevEventIDs
             let linear = !prevIDs.isEmpty && Set(prevIDs) == Set(snap.extremities)
-            let stateBefore = linear ? snap.state : try await stateBefore(prevIDs, snap)
+            let stateBefore: StateMap
+            if linear {
+                stateBefore = snap.state
+            } else if let gapState {
+                stateBefore = gapState
+            } else {
+                stateBefore = try await self.stateBefore(prevIDs, snap)
+            }
             if let failure = authFailure(event, stateBefore, snap.version) {
                 return try await reject(event, "state before the event: \(failure)")
             }

@@ -157,8 +157,9 @@ actor RoomRegistry {
 extension RoomServer {
     /// Checks an event from another server against the room (its signatures and hashes
     /// were checked by the caller) and stores it when it passes.
-    public func receive(roomID: String, event: Event) async throws -> RemoteEventOutcome {
-        try await registry.actor(roomID, core).exclusively { try await $0.processRemote(event) }
+    /// `gapState`: the state before it, from another server, when its prev events are unknown.
+    public func receive(roomID: String, event: Event, gapState: StateMap? = nil) async throws -> RemoteEventOutcome {
+        try await registry.actor(roomID, core).exclusively { try await $0.processRemote(event, gapState: gapState) }
     }
 
     /// Stores checked auth events of other servers' events, out of timeline and state.

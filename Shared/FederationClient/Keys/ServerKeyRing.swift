@@ -79,7 +79,13 @@ public actor ServerKeyRing {
 
     private func fetch(_ server: ServerName) async -> Result<ServerKeyResponse, KeyLookupError> {
         let name = server.rawValue
-        if let t = fetching[name] { return await t.value }
+        if let t = fetching[name] {
+            // Another caller started this fetch; whichever of us resumes first must find
+            // the keys in memory, so both record them.
+            let result = await t.value
+            if case .success(let r) = result { remember(r, of: name) }
+            return result
+        }
         let transport = self.transport, store = self.store
         let task = Task { await Self.download(server, transport: transport, store: store) }
         fetching[name] = task
@@ -88,11 +94,15 @@ public actor ServerKeyRing {
         lastFetchMs[name] = Self.nowMs()
         switch result {
         case .success(let r):
-            for k in r.keys { memory[name, default: [:]][k.keyID] = k }
+            remember(r, of: name)
         case .failure(let e):
             logger.info("fetching the keys of \(name) failed: \(e)")
         }
         return result
+    }
+
+    private func remember(_ r: ServerKeyResponse, of name: String) {
+        for k in r.keys { memory[name, default: [:]][k.keyID] = k }
     }
 
     private static func download(_ server: ServerName, transport: FederationTransport,

@@ -30,7 +30,8 @@ public struct PushActionRow: Sendable {
 
 /// Where a stored event stands in its room (`events.placement`).
 public enum EventPlacement: Int16, Sendable {
-    /// In the timeline, and in the state when it is a state event.
+    /// In the timeline, and in the state when it is a state event. History fetched from
+    /// other servers is timeline too, at negative positions (`EventStore+Backfill.swift`).
     case timeline = 0
     /// State received with a join over federation: part of the state, never in a timeline.
     case stateOnly = 1

@@ -21,10 +21,17 @@ extension ClientAPI {
             let end: Int64?
             if dir == "b" {
                 start = min(from ?? upTo, upTo)
-                chunk = try await events.roomEvents(roomID, after: to ?? 0, upTo: start, limit: limit, backwards: true)
+                chunk = try await events.roomEvents(roomID, after: to ?? Int64.min, upTo: start, limit: limit, backwards: true)
+                // Short of a page with no `to`: the timeline held here may start after the
+                // room did; earlier history comes from the other servers, a batch at a time.
+                var rounds = 0
+                while chunk.count < limit, to == nil, rounds < 4, await backfill(roomID, wanted: limit - chunk.count) {
+                    rounds += 1
+                    chunk = try await events.roomEvents(roomID, after: Int64.min, upTo: start, limit: limit, backwards: true)
+                }
                 end = chunk.count == limit ? chunk.last.map { $0.streamPos - 1 } : nil
             } else {
-                start = from ?? 0
+                start = from ?? Int64.min
                 chunk = try await events.roomEvents(roomID, after: start, upTo: min(to ?? upTo, upTo), limit: limit, backwards: false)
                 end = chunk.last?.streamPos ?? nil
             }
@@ -53,7 +60,7 @@ extension ClientAPI {
                 throw MatrixError.notFound("Event not found")
             }
             let limit = min(max(try req.queryInt("limit") ?? 10, 0), 100)
-            let before = history.apply(try await events.roomEvents(roomID, after: 0, upTo: ev.streamPos - 1, limit: limit / 2, backwards: true))
+            let before = history.apply(try await events.roomEvents(roomID, after: Int64.min, upTo: ev.streamPos - 1, limit: limit / 2, backwards: true))
             let after = history.apply(try await events.roomEvents(roomID, after: ev.streamPos, upTo: upTo, limit: limit - limit / 2, backwards: false))
             let state = try await events.stateAt(roomID, pos: ev.streamPos)
             return .json([
@@ -79,7 +86,7 @@ extension ClientAPI {
                 let from = try StreamToken.parse(req.queryValue("from"))
                 let to = try StreamToken.parse(req.queryValue("to"))
                 let before = backwards ? (from ?? upTo + 1) : (to.map { $0 + 1 } ?? upTo + 1)
-                let after = backwards ? (to ?? 0) : (from ?? 0)
+                let after = backwards ? (to ?? Int64.min) : (from ?? Int64.min)
                 let chunk = try await events.relations(roomID, eventID: parent, relType: req.params["relType"],
                                                        eventType: req.params["eventType"], before: min(before, upTo + 1),
                                                        after: after, limit: limit, backwards: backwards)

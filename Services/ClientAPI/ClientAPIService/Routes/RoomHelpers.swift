@@ -81,7 +81,8 @@ enum StreamToken {
     static func parse(_ s: String?) throws -> Int64? {
         guard let s, !s.isEmpty else { return nil }
         let digits = s.hasPrefix("s") || s.hasPrefix("t") ? s.dropFirst() : Substring(s)
-        guard let v = Int64(digits.prefix { $0 != "_" }), v >= 0 else { throw MatrixError.invalidParam("Invalid pagination token") }
+        // Negative positions are history fetched from other servers (backfill).
+        guard let v = Int64(digits.prefix { $0 != "_" }) else { throw MatrixError.invalidParam("Invalid pagination token") }
         return v
     }
     static func make(_ p: Int64) -> String { "s\(p)" }

@@ -59,7 +59,7 @@ extension ClientAPI {
         let roomID = ev.event.roomID
         let upTo = try await readableUpTo(roomID, viewer.userID)
         let history = try await historyFilter(roomID, viewer.userID)
-        let before = history.apply(try await events.roomEvents(roomID, after: 0, upTo: ev.streamPos - 1, limit: beforeLimit, backwards: true))
+        let before = history.apply(try await events.roomEvents(roomID, after: Int64.min, upTo: ev.streamPos - 1, limit: beforeLimit, backwards: true))
         let after = history.apply(try await events.roomEvents(roomID, after: ev.streamPos, upTo: upTo, limit: afterLimit, backwards: false))
         return [
             "events_before": .array(try await format(before, roomID: roomID, viewer: viewer)),

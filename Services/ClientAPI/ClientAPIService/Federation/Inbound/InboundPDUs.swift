@@ -6,8 +6,8 @@ import Storage
 
 /// The PDUs of a transaction, each through the checks of the spec: format, signatures and
 /// hashes here, then the room actor's auth checks. Missing prev events are asked for with
-/// `/get_missing_events` (one round, so a long gap is accepted with the part we got), and
-/// missing auth events with `/event_auth`.
+/// `/get_missing_events` (one round); where a gap remains, the state before the event comes
+/// from `/state_ids` (GapState.swift); missing auth events come from `/event_auth`.
 extension ClientAPI {
     static let missingEventsLimit = 10
 
@@ -70,10 +70,20 @@ extension ClientAPI {
                 }
             }
         }
-        var outcome = try await roomServer.receive(roomID: room, event: event)
+        // A gap the missing events did not close: the state before the event from the origin.
+        var gap: StateMap?
+        let inbox = FederationInboxStore(db: db)
+        let prevs = event.prevEventIDs
+        if !prevs.isEmpty, try await inbox.known([event.eventID]).isEmpty {
+            let known = try await inbox.known(prevs)
+            if prevs.contains(where: { !known.contains($0) }) {
+                gap = await gapState(before: event, room: room, version: version, from: origin)
+            }
+        }
+        var outcome = try await roomServer.receive(roomID: room, event: event, gapState: gap)
         if case .missingAuthEvents = outcome {
             try await fetchAuthEvents(of: event, room: room, version: version, from: origin)
-            outcome = try await roomServer.receive(roomID: room, event: event)
+            outcome = try await roomServer.receive(roomID: room, event: event, gapState: gap)
         }
         return outcome
     }
@@ -101,7 +111,7 @@ extension ClientAPI {
     }
 
     /// Asks `origin` for the auth chain of `event` and stores the part that checks out.
-    private func fetchAuthEvents(of event: Event, room: String, version: RoomVersion, from origin: ServerName) async throws {
+    func fetchAuthEvents(of event: Event, room: String, version: RoomVersion, from origin: ServerName) async throws {
         let answer: JSON
         do {
             answer = try await federation.get(origin, FederationPath.target("/_matrix/federation/v1/event_auth", [room, event.eventID]),

@@ -128,7 +128,14 @@ extension ClientAPI {
         var all: [Event] = []
         for (list, isState) in [(answer["state"], true), (answer["auth_chain"], false)] {
             for p in list?.arrayValue ?? [] {
-                guard let v = try? await verifier.verify(p, version: version), v.event.roomID == roomID else { continue }
+                let v: PDUVerifier.Verified
+                do {
+                    v = try await verifier.verify(p, version: version)
+                } catch {
+                    logger.info("join of \(roomID): \(server.rawValue) sent a PDU that fails its checks: \(error)")
+                    continue
+                }
+                guard v.event.roomID == roomID else { continue }
                 all.append(v.event)
                 if isState { stateIDs.insert(v.event.eventID) }
             }
