@@ -31,8 +31,9 @@ struct OutboundTransaction: Sendable {
 
 /// Sends to one destination, in order: the PDUs after its position in Postgres, in
 /// transactions of at most 50, with the EDUs waiting for it (at most 100). A failed
-/// transaction is retried unchanged, after a pause that doubles per failure. Only the
-/// holder of the destination's lease sends, so two processes never both do.
+/// transaction is retried unchanged, after a pause that doubles per failure (up to a cap)
+/// and ends early when the destination is heard from. Only the holder of the
+/// destination's lease sends, so two processes never both do.
 actor DestinationQueue {
     let destination: ServerName
     private let ctx: SenderContext
@@ -46,6 +47,8 @@ actor DestinationQueue {
     private let wakes: AsyncStream<Void>
     private let wakeIn: AsyncStream<Void>.Continuation
     private var runner: Task<Void, Never>?
+    /// The pause after a failure; cancelled when the destination turns out to be up.
+    private var retryPause: Task<Void, Error>?
 
     init(destination: ServerName, context: SenderContext) {
         self.destination = destination
@@ -68,6 +71,13 @@ actor DestinationQueue {
         edus.append((nextEDU, edu))
         nextEDU += 1
         if edus.count > SenderConfig.maxQueuedEDUs { edus.removeFirst(edus.count - SenderConfig.maxQueuedEDUs) }
+        wakeIn.yield()
+    }
+
+    /// The destination reached us, so it is up: retry now, and start backing off afresh.
+    func peerIsUp() {
+        failures = 0
+        retryPause?.cancel()
         wakeIn.yield()
     }
 
@@ -113,7 +123,11 @@ actor DestinationQueue {
                 if case FederationError.backingOff(_, let ms) = error, .milliseconds(ms) > delay { delay = .milliseconds(ms) }
                 Counter(label: "myelin_federation_transactions_failed_total").increment()
                 ctx.logger.info("federation to \(destination.rawValue) failed (\(failures) in a row); retrying in \(delay): \(error)")
-                do { try await Task.sleep(for: delay) } catch { return }
+                let pause = Task { try await Task.sleep(for: delay) }
+                retryPause = pause
+                _ = await withTaskCancellationHandler { await pause.result } onCancel: { pause.cancel() }
+                retryPause = nil
+                if Task.isCancelled { return }
             }
         }
     }
