@@ -286,3 +286,62 @@ async def test_profiles_and_aliases_are_looked_up_across(http, pair, host, guest
     assert pair.home.name in found.body["servers"], found
     absent = await request(http, pair.guest.base, "GET", f"{CLIENT_V3}/directory/room/{q(f'#no_{alias_name}:{pair.home.name}')}")
     assert absent.status == 404 and absent.errcode == "M_NOT_FOUND", absent
+
+
+def left_with(room_id: str, user_id: str, membership: str, sender: str):
+    """The room in the `leave` section of a sync, with `sender`'s member event that put it there."""
+    def check(resp: nio.SyncResponse):
+        info = resp.rooms.leave.get(room_id)
+        if not info:
+            return None
+        return find_event([e.source for e in info.timeline.events], type="m.room.member", state_key=user_id,
+                          sender=sender, content__membership=membership)
+    return check
+
+
+async def test_leaving_kicks_and_bans_cross_over(http, pair, host, guest):
+    room_id = await create_room(http, pair.home, host, preset="public_chat")
+    await joined_in(http, pair, host, guest, room_id)
+
+    left = await guest.client.room_leave(room_id)
+    assert isinstance(left, nio.RoomLeaveResponse), left
+    await sees_member(host, room_id, guest.user.user_id, "leave")
+
+    # Kicked and banned: the guest's server is told, though none of its users stays in the room.
+    await joined_in(http, pair, host, guest, room_id)
+    await synced(guest)
+    kicked = await host.client.room_kick(room_id, guest.user.user_id, reason="out you go")
+    assert isinstance(kicked, nio.RoomKickResponse), kicked
+    kick = await sync_until(guest.client, left_with(room_id, guest.user.user_id, "leave", host.user.user_id), timeout=30,
+                            what="the kick in the guest's sync")
+    assert kick["content"].get("reason") == "out you go", kick
+
+    await joined_in(http, pair, host, guest, room_id)
+    await synced(guest)
+    banned = await host.client.room_ban(room_id, guest.user.user_id, reason="for good")
+    assert isinstance(banned, nio.RoomBanResponse), banned
+    await sync_until(guest.client, left_with(room_id, guest.user.user_id, "ban", host.user.user_id), timeout=30,
+                     what="the ban in the guest's sync")
+    refused = await join(http, pair.guest, guest, room_id, via=pair.home.name)
+    assert refused.status == 403 and refused.errcode == "M_FORBIDDEN", refused
+
+
+async def test_redactions_cross_over(http, pair, host, guest):
+    room_id = await create_room(http, pair.home, host, preset="public_chat")
+    await joined_in(http, pair, host, guest, room_id)
+    await synced(guest)
+    for writer, writer_side, reader, reader_side in ((host, pair.home, guest, pair.guest), (guest, pair.guest, host, pair.home)):
+        body = f"regret {random_localpart()}"
+        event_id = await send_text(writer.client, room_id, body)
+        await sees_message(reader, room_id, body)
+        redacted = await writer.client.room_redact(room_id, event_id, reason="oops")
+        assert isinstance(redacted, nio.RoomRedactResponse), redacted
+
+        def redaction_seen(r: nio.SyncResponse, target: str = event_id):
+            events = timeline(r, room_id)
+            return (find_event(events, type="m.room.redaction", redacts=target)
+                    or find_event(events, type="m.room.redaction", content__redacts=target))
+        await sync_until(reader.client, redaction_seen, timeout=30, what="the redaction on the other server")
+        r = await request(http, reader_side.base, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/event/{q(event_id)}",
+                          token=reader.user.access_token)
+        assert r.status == 200 and r.body["content"] == {}, r
