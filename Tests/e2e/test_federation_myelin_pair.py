@@ -345,3 +345,34 @@ async def test_redactions_cross_over(http, pair, host, guest):
         r = await request(http, reader_side.base, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/event/{q(event_id)}",
                           token=reader.user.access_token)
         assert r.status == 200 and r.body["content"] == {}, r
+
+
+async def test_device_list_changes_reach_the_other_server(http, pair, host, guest):
+    from test_federation import device_list_changed, initial_since, upload_device_keys
+
+    room_id = await create_room(http, pair.home, host, preset="public_chat")
+    await joined_in(http, pair, host, guest, room_id)
+    for changer, changer_side, watcher, watcher_side in ((host, pair.home, guest, pair.guest),
+                                                        (guest, pair.guest, host, pair.home)):
+        await upload_device_keys(http, changer_side.base, changer)
+        since = await initial_since(http, watcher_side.base, watcher)
+        renewed = await upload_device_keys(http, changer_side.base, changer, one_time=False)
+        await device_list_changed(http, watcher_side.base, watcher, changer.user.user_id, since,
+                                  "the device change on the other server")
+        user, device = changer.user.user_id, changer.user.device_id
+        r = await request(http, watcher_side.base, "POST", f"{CLIENT_V3}/keys/query", token=watcher.user.access_token,
+                          json_body={"device_keys": {user: []}})
+        assert r.status == 200 and r.body["device_keys"][user][device]["keys"][f"ed25519:{device}"] == renewed, r
+
+
+async def test_a_rejected_invite_reaches_the_inviter(http, pair, host, guest):
+    room_id = await create_room(http, pair.home, host, preset="private_chat")
+    invited = await host.client.room_invite(room_id, guest.user.user_id)
+    assert isinstance(invited, nio.RoomInviteResponse), invited
+    await sync_until(guest.client, invite_of(room_id, guest.user.user_id), timeout=30, what="the invite")
+    rejected = await guest.client.room_leave(room_id)
+    assert isinstance(rejected, nio.RoomLeaveResponse), rejected
+    await sees_member(host, room_id, guest.user.user_id, "leave")
+    r = await request(http, pair.home.base, "GET", f"{CLIENT_V3}/rooms/{q(room_id)}/state/m.room.member/{q(guest.user.user_id)}",
+                      token=host.user.access_token)
+    assert r.status == 200 and r.body["membership"] == "leave", r
