@@ -142,3 +142,56 @@ async def test_every_message_arrives_in_order_after_synapse_was_down_for_a_minut
     await sync_until(myelin_account.client, lambda r: find_event(
         timeline(r, room_id), type="m.room.message", content__body=f"{tag} back"), timeout=30,
         what="Synapse's message on Myelin after its restart")
+
+
+async def log_lines_after(path: str, offset: int, needle: str, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            if needle.encode() in f.read():
+                return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} in {path}")
+
+
+@pytest.mark.timeout(300)
+async def test_a_to_device_message_survives_a_sender_killed_while_synapse_was_down(
+        http, settings, myelin_account, synapse_account):
+    from test_federation import initial_since
+
+    sender, synapse = ManagedProcess(settings.sender_process), ManagedProcess(settings.synapse_process)
+    alice, bob = myelin_account.user, synapse_account.user
+    since = await initial_since(http, settings.synapse_url, synapse_account)
+    await synapse.stop(signal.SIGTERM)
+    try:
+        with open(sender.log, "rb") as f:
+            offset = f.seek(0, 2)
+        r = await request(http, settings.base1, "PUT", f"{CLIENT_V3}/sendToDevice/org.example.outage/{random_localpart('txn')}",
+                          token=alice.access_token,
+                          json_body={"messages": {bob.user_id: {bob.device_id: {"kept": "through a crash"}}}})
+        assert r.status == 200, r
+        # The sender has taken the message and found Synapse gone; then it dies.
+        await log_lines_after(sender.log, offset, f"{settings.synapse_server_name}/_matrix/federation/v1/send/", 30,
+                              "the sender's failed attempt")
+        await sender.stop(signal.SIGKILL)
+        await sender.start()
+    finally:
+        await synapse.start(timeout=240)
+
+    # Back up: the new sender delivers what the dead one had taken, once.
+    deadline, got = time.monotonic() + 90, []
+    async with aiohttp.ClientSession() as fresh:
+        while time.monotonic() < deadline and not got:
+            r = await request(fresh, settings.synapse_url, "GET", f"{CLIENT_V3}/sync", token=bob.access_token,
+                              params={"timeout": "5000", "since": since})
+            assert r.status == 200, r
+            since = r.body["next_batch"]
+            got = [e["content"] for e in r.body.get("to_device", {}).get("events", [])
+                   if e["sender"] == alice.user_id and e["type"] == "org.example.outage"]
+        assert got == [{"kept": "through a crash"}], got
+        # And never again.
+        r = await request(fresh, settings.synapse_url, "GET", f"{CLIENT_V3}/sync", token=bob.access_token,
+                          params={"timeout": "3000", "since": since})
+        assert r.status == 200, r
+        assert not [e for e in r.body.get("to_device", {}).get("events", []) if e["type"] == "org.example.outage"], r

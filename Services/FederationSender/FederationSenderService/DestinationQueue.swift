@@ -9,6 +9,8 @@ import Storage
 struct SenderContext: Sendable {
     let us: ServerName
     let outbox: FederationOutboxStore
+    /// EDUs that must survive a restart (to-device, device lists), kept in Postgres.
+    let durableEDUs: FederationOutboundEDUStore
     let leases: LeaseStore
     let federation: FederationClient
     /// This process, as a lease holder.
@@ -26,11 +28,14 @@ struct OutboundTransaction: Sendable {
     let pduCount: Int
     /// The last EDU it carries (EDU sequence numbers), to drop them once delivered.
     let lastEDU: Int?
+    /// The same for the EDUs it carries from Postgres.
+    let lastDurableEDU: Int64?
     let scannedUpTo: Int64
 }
 
 /// Sends to one destination, in order: the PDUs after its position in Postgres, in
-/// transactions of at most 50, with the EDUs waiting for it (at most 100). A failed
+/// transactions of at most 50, with the EDUs waiting for it (at most 100; first those kept
+/// in Postgres, then the ephemeral ones held here). A failed
 /// transaction is retried unchanged, after a pause that doubles per failure (up to a cap)
 /// and ends early when the destination is heard from. Only the holder of the
 /// destination's lease sends, so two processes never both do.
@@ -110,6 +115,7 @@ actor DestinationQueue {
                 inFlight = nil
                 failures = 0
                 if let last = txn.lastEDU { edus.removeAll { $0.seq <= last } }
+                if let last = txn.lastDurableEDU { try await ctx.durableEDUs.delivered(to: destination.rawValue, upTo: last) }
                 if txn.scannedUpTo > (position ?? .min) {
                     position = txn.scannedUpTo
                     try await ctx.outbox.setPosition(of: destination.rawValue, to: txn.scannedUpTo)
@@ -157,8 +163,9 @@ actor DestinationQueue {
         }
         let batch = try await ctx.outbox.pendingEvents(for: destination.rawValue, us: ctx.us.rawValue, after: from,
                                                        limit: SenderConfig.maxPDUs)
-        let eduBatch = edus.prefix(SenderConfig.maxEDUs)
-        if batch.events.isEmpty && eduBatch.isEmpty {
+        let durable = try await ctx.durableEDUs.pending(for: destination.rawValue, limit: SenderConfig.maxEDUs)
+        let eduBatch = edus.prefix(SenderConfig.maxEDUs - durable.count)
+        if batch.events.isEmpty && eduBatch.isEmpty && durable.isEmpty {
             if batch.scannedUpTo > from {
                 position = batch.scannedUpTo
                 try await ctx.outbox.setPosition(of: destination.rawValue, to: batch.scannedUpTo)
@@ -171,9 +178,10 @@ actor DestinationQueue {
             "origin_server_ts": .int(nowMillis()),
             "pdus": .array(batch.events.map(\.json)),
         ]
-        if !eduBatch.isEmpty { body["edus"] = .array(eduBatch.map(\.edu)) }
+        let allEDUs = durable.map(\.edu) + eduBatch.map(\.edu)
+        if !allEDUs.isEmpty { body["edus"] = .array(allEDUs) }
         return OutboundTransaction(id: "\(ctx.startedMs)-\(txnCounter)", body: .object(body), pduCount: batch.events.count,
-                                   lastEDU: eduBatch.last?.seq, scannedUpTo: batch.scannedUpTo)
+                                   lastEDU: eduBatch.last?.seq, lastDurableEDU: durable.last?.seq, scannedUpTo: batch.scannedUpTo)
     }
 
     /// One `PUT /send`. A refusal that no retry can fix (400, 403, 404) gives the

@@ -25,7 +25,8 @@ public final class FederationSender: Sendable {
         self.logger = logger
         let holder = config.instanceName.map { "\($0):\(UUID().uuidString.prefix(8))" }
             ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
-        context = SenderContext(us: federation.origin, outbox: FederationOutboxStore(db: db), leases: LeaseStore(db: db),
+        context = SenderContext(us: federation.origin, outbox: FederationOutboxStore(db: db),
+                                durableEDUs: FederationOutboundEDUStore(db: db), leases: LeaseStore(db: db),
                                 federation: federation, holder: holder, config: config, logger: logger, startedMs: nowMillis())
         registry = DestinationRegistry(context: context)
     }
@@ -128,12 +129,12 @@ public final class FederationSender: Sendable {
             }
             guard e["user_id"].flatMap(UserID.init)?.server == context.us else { continue }
             if let (destination, edu) = OutboundEDU.direct(e) {
-                await registry.enqueue(edu, to: [destination])
+                await keep(edu, for: [destination])
                 continue
             }
             if let (user, edu) = OutboundEDU.deviceList(e) {
                 do {
-                    await registry.enqueue(edu, to: try await context.outbox.serversSharingRoom(with: user, excluding: context.us.rawValue))
+                    await keep(edu, for: try await context.outbox.serversSharingRoom(with: user, excluding: context.us.rawValue))
                 } catch {
                     logger.warning("federation sender: servers sharing a room with \(user) unknown: \(error)")
                 }
@@ -149,6 +150,19 @@ public final class FederationSender: Sendable {
         }
     }
 
+    /// An EDU that must not be lost goes to Postgres before its stream entry is acked, so a
+    /// sender killed before delivering it leaves it to the next; if Postgres fails, memory.
+    private func keep(_ edu: JSON, for destinations: [String]) async {
+        let targets = destinations.filter { $0 != context.us.rawValue && ServerName($0) != nil }
+        do {
+            try await context.durableEDUs.add(edu, to: targets)
+            await registry.wake(targets)
+        } catch {
+            logger.warning("federation sender: could not keep an EDU in Postgres; holding it in memory: \(error)")
+            await registry.enqueue(edu, to: targets)
+        }
+    }
+
     /// Every destination looks at Postgres, now and then every catch-up interval.
     private func catchUpRounds() async {
         while !Task.isCancelled {
@@ -160,6 +174,7 @@ public final class FederationSender: Sendable {
     private func catchUp() async {
         do {
             let all = try await context.outbox.destinations(excluding: context.us.rawValue)
+                + context.durableEDUs.destinations().filter { $0 != context.us.rawValue }
             await registry.wakeAll(including: all)
         } catch {
             logger.warning("federation sender: destinations unknown: \(error)")
