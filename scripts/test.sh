@@ -9,12 +9,18 @@
 #    MYELIN_TEST_REDIS_URL for the Swift tests.
 # 3. `swift build`, then `swift test` (debug).
 # 4. End to end: generates a signing key, runs `myelin migrate` on a separate
-#    database, starts `myelin serve --all` and a second process
-#    `myelin-client-api` (same Postgres and Redis) on free ports, waits for
-#    /health (process 1 also serves federation over TLS, on the port its
-#    server name names), starts Synapse (from PyPI, its own database on the same Postgres
-#    server, with a TLS federation listener) as the reference server and
-#    federation peer, and runs `pytest Tests/e2e` from a cached venv in .venv/.
+#    database, starts `myelin serve --all --without-federation-sender`, a
+#    second process `myelin-client-api` and the outbound federation sender
+#    `myelin-federation-sender` as a process of its own (same Postgres and
+#    Redis) on free ports, waits for /health (process 1 also serves federation
+#    over TLS, on the port its server name names), starts Synapse (from PyPI,
+#    its own database on the same Postgres server, with a TLS federation
+#    listener) as the reference server and federation peer, starts a second,
+#    independent Myelin server "B" (`myelin serve --all`: its own database,
+#    Redis database index, signing key and server name) as a Myelin peer, and
+#    runs `pytest Tests/e2e` from a cached venv in .venv/. The sender and
+#    Synapse are described to the suite in JSON files (command, log, pid file,
+#    health URL) so tests can kill and restart them.
 # 5. Tears everything down; on failure prints the tail of the server logs.
 # Exits non-zero if anything failed. Extra arguments go to pytest.
 #
@@ -110,12 +116,13 @@ if [[ "$COLLECT_ONLY" == 1 ]]; then
 else
   # --- e2e servers ---------------------------------------------------------------
   BIN=${MYELIN_TEST_BIN_DIR:-$(swift build --show-bin-path)}
-  for exe in myelin myelin-client-api; do
+  for exe in myelin myelin-client-api myelin-federation-sender; do
     [[ -x "$BIN/$exe" ]] || svc_die "$BIN/$exe not found; build first (swift build)"
   done
 
   svc_free_port PORT1
   svc_free_port PORT2
+  svc_free_port SENDER_PORT
   # Process 1 also listens for federation over TLS (self-signed certificate);
   # the server name names that port, so Synapse reaches it as a peer would.
   svc_free_port FEDPORT
@@ -168,10 +175,32 @@ else
   # Swift tests may have left stream entries behind; start from empty streams.
   redis-cli -h 127.0.0.1 -p "$REDIS_PORT" flushall >/dev/null
 
-  svc_log "starting myelin serve --all on $BASEURL1"
+  # write_process_file FILE PIDFILE LOG HEALTH_URL CMD...: describes a process the
+  # suite may kill and start again (Tests/e2e/processes.py reads it). Whoever
+  # restarts it writes the new pid to PIDFILE, and the cleanup stops that one.
+  write_process_file() {
+    python3 -c 'import json, sys
+f, pid_file, log, health, *argv = sys.argv[1:]
+json.dump({"argv": argv, "pid_file": pid_file, "log": log, "health_url": health}, open(f, "w"), indent=1)' "$@"
+  }
+
+  svc_log "starting myelin serve --all --without-federation-sender on $BASEURL1"
   svc_on_exit 'svc_stop_group "${PID1:-}" "myelin serve --all"'
   svc_spawn PID1 "$TMP/logs/myelin-serve-all.log" \
-    env "${SERVER_ENV[@]}" MYELIN_LISTEN_PORT="$PORT1" MYELIN_FEDERATION_LISTEN_PORT="$FEDPORT" "$BIN/myelin" serve --all
+    env "${SERVER_ENV[@]}" MYELIN_LISTEN_PORT="$PORT1" MYELIN_FEDERATION_LISTEN_PORT="$FEDPORT" \
+    "$BIN/myelin" serve --all --without-federation-sender
+
+  # Outbound federation as a process of its own, so the suite can SIGKILL it.
+  # A fixed instance name: a restarted sender takes over its killed predecessor's leases.
+  SENDER_CMD=(env "${SERVER_ENV[@]}" MYELIN_LISTEN_PORT="$SENDER_PORT" MYELIN_FEDERATION_SENDER_INSTANCE=e2e-sender
+    "$BIN/myelin-federation-sender")
+  SENDER_LOG="$TMP/logs/myelin-federation-sender.log"
+  write_process_file "$TMP/federation-sender.json" "$TMP/federation-sender.pid" "$SENDER_LOG" \
+    "http://127.0.0.1:$SENDER_PORT/health" "${SENDER_CMD[@]}"
+  svc_log "starting myelin-federation-sender (health on $SENDER_PORT)"
+  svc_on_exit 'svc_stop_group "$(cat "$TMP/federation-sender.pid" 2>/dev/null)" "myelin-federation-sender"'
+  svc_spawn SENDER_PID "$SENDER_LOG" "${SENDER_CMD[@]}"
+  echo "$SENDER_PID" >"$TMP/federation-sender.pid"
 
   svc_log "starting myelin-client-api on $BASEURL2"
   svc_on_exit 'svc_stop_group "${PID2:-}" "myelin-client-api"'
@@ -180,25 +209,60 @@ else
 
   svc_wait_http "$BASEURL1/health" 60 "$PID1" || svc_die "myelin serve --all did not become healthy"
   svc_wait_http "$BASEURL2/health" 60 "$PID2" || svc_die "myelin-client-api did not become healthy"
+  svc_wait_http "http://127.0.0.1:$SENDER_PORT/health" 60 "$SENDER_PID" || svc_die "myelin-federation-sender did not become healthy"
 
   # The reference server: same Postgres server, its own database; a TLS
   # federation listener so it can be a federation peer too.
-  svc_on_exit 'svc_stop_group "${SYNAPSE_PID:-}" synapse 20'
+  svc_on_exit 'svc_stop_group "$(cat "$TMP/synapse.pid" 2>/dev/null || echo "${SYNAPSE_PID:-}")" synapse 20'
   syn_start "$TMP/synapse" "$PWD/.venv/bin/python" "$TMP/postgres" "$PG_PORT" synapse_e2e federation
+  echo "$SYNAPSE_PID" >"$TMP/synapse.pid"
+  # The same command syn_start ran: same config, same database.
+  write_process_file "$TMP/synapse.json" "$TMP/synapse.pid" "$TMP/synapse/synapse.out" "$SYNAPSE_URL/health" \
+    bash -c 'cd "$1" && exec "$2" -m synapse.app.homeserver -c "$1/homeserver.yaml"' _ "$TMP/synapse" "$PWD/.venv/bin/python"
+
+  # Server B: a second, independent Myelin federating with the first as a peer
+  # would. Same Postgres and Redis servers, its own database, Redis database
+  # index (stream entries of one server never reach the other), key and name.
+  svc_free_port PORT_B
+  svc_free_port FEDPORT_B
+  svc_pg_ensure_db "$TMP/postgres" myelin_e2e_b myelin myelin
+  SERVER_NAME_B="localhost:$FEDPORT_B"
+  BASEURL_B="http://127.0.0.1:$PORT_B"
+  SERVER_ENV_B=(
+    "${SERVER_ENV[@]}"
+    MYELIN_SERVER_NAME="$SERVER_NAME_B"
+    MYELIN_PUBLIC_BASEURL="$BASEURL_B"
+    MYELIN_DATABASE_URL="postgres://myelin:myelin@127.0.0.1:$PG_PORT/myelin_e2e_b"
+    MYELIN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/1"
+    MYELIN_SIGNING_KEY_PATH="$TMP/signing-b.key"
+  )
+  "$BIN/myelin" generate-keys --output "$TMP/signing-b.key" >/dev/null
+  env "${SERVER_ENV_B[@]}" "$BIN/myelin" migrate >"$TMP/logs/migrate-b.log" 2>&1 ||
+    svc_die "myelin migrate (server B) failed: $(tail -n 30 "$TMP/logs/migrate-b.log")"
+  svc_log "starting server B ($SERVER_NAME_B): myelin serve --all on $BASEURL_B"
+  svc_on_exit 'svc_stop_group "${PID_B:-}" "server B"'
+  svc_spawn PID_B "$TMP/logs/myelin-b-serve-all.log" \
+    env "${SERVER_ENV_B[@]}" MYELIN_LISTEN_PORT="$PORT_B" MYELIN_FEDERATION_LISTEN_PORT="$FEDPORT_B" "$BIN/myelin" serve --all
+  svc_wait_http "$BASEURL_B/health" 60 "$PID_B" || svc_die "server B did not become healthy"
 
   svc_log "running the e2e suite"
-  # The suite keeps itself well under two minutes; this is only a backstop.
+  # The suite takes a few minutes (the outage tests wait out a stopped Synapse);
+  # this is only a backstop.
   if ! env MYELIN_E2E_BASEURL="$BASEURL1" MYELIN_E2E_BASEURL2="$BASEURL2" \
     MYELIN_E2E_SERVER_NAME="$SERVER_NAME" MYELIN_E2E_SHARED_SECRET="$SHARED_SECRET" \
     MYELIN_E2E_FEDERATION_URL="https://127.0.0.1:$FEDPORT" \
     MYELIN_E2E_MAX_BODY_BYTES="$MAX_BODY_BYTES" \
     MYELIN_E2E_SYNAPSE_URL="$SYNAPSE_URL" MYELIN_E2E_SYNAPSE_SERVER_NAME="$SYNAPSE_SERVER_NAME" \
     MYELIN_E2E_SYNAPSE_SHARED_SECRET="$SYNAPSE_SHARED_SECRET" MYELIN_E2E_SYNAPSE_SIGNING_KEY="$SYNAPSE_SIGNING_KEY" \
-    timeout --kill-after=10 600 .venv/bin/python -m pytest Tests/e2e "$@" 2>&1 | tee "$TMP/logs/pytest.out"; then
+    MYELIN_E2E_FEDERATION_SENDER_PROCESS="$TMP/federation-sender.json" MYELIN_E2E_SYNAPSE_PROCESS="$TMP/synapse.json" \
+    MYELIN_E2E_B_BASEURL="$BASEURL_B" MYELIN_E2E_B_SERVER_NAME="$SERVER_NAME_B" \
+    MYELIN_E2E_B_FEDERATION_URL="https://127.0.0.1:$FEDPORT_B" \
+    timeout --kill-after=10 900 .venv/bin/python -m pytest Tests/e2e "$@" 2>&1 | tee "$TMP/logs/pytest.out"; then
     FAILED+=("e2e")
   fi
 
-  for pid_name in "$PID1:myelin serve --all" "$PID2:myelin-client-api"; do
+  for pid_name in "$PID1:myelin serve --all" "$PID2:myelin-client-api" "$PID_B:server B" \
+    "$(cat "$TMP/federation-sender.pid"):myelin-federation-sender"; do
     kill -0 "${pid_name%%:*}" 2>/dev/null || { svc_warn "${pid_name#*:} died during the e2e run"; FAILED+=("${pid_name#*:} crashed"); }
   done
 

@@ -31,14 +31,21 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Run every service in this one process.")
     var all = false
 
+    @Flag(help: ArgumentHelp(
+        "With --all: leave outbound federation out of this process.",
+        discussion: "Run `myelin-federation-sender` beside it instead, against the same database and Redis, so the sender can be scaled, restarted or killed on its own."))
+    var withoutFederationSender = false
+
     func run() async throws {
         let config = ServerConfig()
         let logger = makeLogger(config, "myelin")
         guard all else {
             throw ValidationError("name the services to run; --all runs every one in this process")
         }
+        let embedSender = !withoutFederationSender
         // The other services share the client API's database pool and federation client.
         try await ClientAPIServer.run(config: config, logger: logger, alongside: { api in
+            guard embedSender else { return [] }
             let sender = try FederationSender(db: api.db, federation: api.federation, redisURL: config.redisURL,
                                               config: FederationSenderServer.senderConfig(config),
                                               logger: makeLogger(config, "myelin.federation-sender"))

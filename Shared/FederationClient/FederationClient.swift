@@ -35,6 +35,12 @@ public final class FederationClient: Sendable {
         try await send("POST", to: destination, uri, body: body, timeout: timeout).requireJSON()
     }
 
+    /// `destination` just reached us, so it is up again: its requests stop backing off now
+    /// rather than when the pause after its last failure would have ended.
+    public func peerIsUp(_ destination: ServerName) async {
+        await transport.backoff.succeeded(destination.rawValue)
+    }
+
     public func shutdown() async {
         await transport.clients.shutdown()
     }

@@ -16,6 +16,14 @@ The suite drives running servers; scripts/test.sh starts them and sets:
   MYELIN_E2E_SYNAPSE_SIGNING_KEY
                              Synapse's signing key file, so tests can send Myelin
                              requests and events exactly as Synapse would sign them
+  MYELIN_E2E_FEDERATION_SENDER_PROCESS, MYELIN_E2E_SYNAPSE_PROCESS
+                             JSON files describing the outbound federation sender
+                             process and the Synapse process (command, log, pid
+                             file, health URL), so tests can kill and restart them
+  MYELIN_E2E_B_BASEURL, MYELIN_E2E_B_SERVER_NAME, MYELIN_E2E_B_FEDERATION_URL
+                             server B: a second, independent Myelin (`serve --all`,
+                             its own database and key, same shared secret) that
+                             federates with the first
 Registration is enabled on the servers (m.login.dummy, no token).
 """
 
@@ -50,6 +58,11 @@ class Settings:
     synapse_shared_secret: str
     federation_url: str
     synapse_signing_key: str
+    sender_process: str
+    synapse_process: str
+    b_base: str
+    b_server_name: str
+    b_federation_url: str
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +77,11 @@ def settings() -> Settings:
         "MYELIN_E2E_SYNAPSE_SHARED_SECRET",
         "MYELIN_E2E_FEDERATION_URL",
         "MYELIN_E2E_SYNAPSE_SIGNING_KEY",
+        "MYELIN_E2E_FEDERATION_SENDER_PROCESS",
+        "MYELIN_E2E_SYNAPSE_PROCESS",
+        "MYELIN_E2E_B_BASEURL",
+        "MYELIN_E2E_B_SERVER_NAME",
+        "MYELIN_E2E_B_FEDERATION_URL",
     ]
     missing = [n for n in names if not os.environ.get(n)]
     if missing:
@@ -82,6 +100,11 @@ def settings() -> Settings:
         synapse_shared_secret=os.environ["MYELIN_E2E_SYNAPSE_SHARED_SECRET"],
         federation_url=os.environ["MYELIN_E2E_FEDERATION_URL"].rstrip("/"),
         synapse_signing_key=os.environ["MYELIN_E2E_SYNAPSE_SIGNING_KEY"],
+        sender_process=os.environ["MYELIN_E2E_FEDERATION_SENDER_PROCESS"],
+        synapse_process=os.environ["MYELIN_E2E_SYNAPSE_PROCESS"],
+        b_base=os.environ["MYELIN_E2E_B_BASEURL"].rstrip("/"),
+        b_server_name=os.environ["MYELIN_E2E_B_SERVER_NAME"],
+        b_federation_url=os.environ["MYELIN_E2E_B_FEDERATION_URL"].rstrip("/"),
     )
 
 
@@ -115,6 +138,8 @@ async def make_account(http, settings: Settings):
         on_synapse = base == settings.synapse_url
         secret = settings.synapse_shared_secret if on_synapse else settings.shared_secret
         server_name = settings.synapse_server_name if on_synapse else settings.server_name
+        if base == settings.b_base:
+            server_name = settings.b_server_name
         localpart = random_localpart(prefix)
         password = "pw-" + random_localpart("secret")
         if via == "uia":

@@ -42,6 +42,11 @@ public final class BusBridge: Sendable {
         enqueue(BusMessage(stream: BusStream.edus, fields: fields))
     }
 
+    /// `server` reached `us` (see `PeerLiveness`); our federation sender's queue for it retries now.
+    func publishPeerUp(_ server: String, us: String) {
+        enqueue(BusMessage(stream: BusStream.edus, fields: ["kind": "peer_up", "destination": server, "server_name": us]))
+    }
+
     func publishNotice(_ n: StreamNotice) {
         enqueue(BusMessage(stream: BusStream.notify, fields: [
             "pos": String(n.pos), "rooms": n.rooms.joined(separator: "\n"), "users": n.users.joined(separator: "\n"),

@@ -23,6 +23,7 @@ public final class ClientAPI: Sendable {
     /// Outbound requests to other servers, and their signing keys.
     public let federation: FederationClient
     let federationAuth: RequestAuthenticator
+    let peerLiveness: PeerLiveness
     let publisher: BusBridge
     let roomVersionCache = RoomVersionCache()
     let inboundTransactions = InboundTransactionGate()
@@ -50,6 +51,7 @@ public final class ClientAPI: Sendable {
             origin: sn, signingKey: signingKey, config: FederationClientConfig(verifyTLS: config.federationVerifyTLS),
             keyStore: ServerKeyStore(db: db), logger: logger)
         self.federationAuth = RequestAuthenticator(serverName: sn, keys: federation.keys)
+        self.peerLiveness = PeerLiveness(federation: federation, publisher: publisher)
         let notifier = self.notifier
         let pushEvaluator = PushEvaluator(store: PushRuleStore(db: db), serverName: sn)
         let events = self.events

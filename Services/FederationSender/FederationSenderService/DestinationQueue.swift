@@ -9,6 +9,8 @@ import Storage
 struct SenderContext: Sendable {
     let us: ServerName
     let outbox: FederationOutboxStore
+    /// EDUs that must survive a restart (to-device, device lists), kept in Postgres.
+    let durableEDUs: FederationOutboundEDUStore
     let leases: LeaseStore
     let federation: FederationClient
     /// This process, as a lease holder.
@@ -26,13 +28,17 @@ struct OutboundTransaction: Sendable {
     let pduCount: Int
     /// The last EDU it carries (EDU sequence numbers), to drop them once delivered.
     let lastEDU: Int?
+    /// The same for the EDUs it carries from Postgres.
+    let lastDurableEDU: Int64?
     let scannedUpTo: Int64
 }
 
 /// Sends to one destination, in order: the PDUs after its position in Postgres, in
-/// transactions of at most 50, with the EDUs waiting for it (at most 100). A failed
-/// transaction is retried unchanged, after a pause that doubles per failure. Only the
-/// holder of the destination's lease sends, so two processes never both do.
+/// transactions of at most 50, with the EDUs waiting for it (at most 100; first those kept
+/// in Postgres, then the ephemeral ones held here). A failed
+/// transaction is retried unchanged, after a pause that doubles per failure (up to a cap)
+/// and ends early when the destination is heard from. Only the holder of the
+/// destination's lease sends, so two processes never both do.
 actor DestinationQueue {
     let destination: ServerName
     private let ctx: SenderContext
@@ -46,6 +52,8 @@ actor DestinationQueue {
     private let wakes: AsyncStream<Void>
     private let wakeIn: AsyncStream<Void>.Continuation
     private var runner: Task<Void, Never>?
+    /// The pause after a failure; cancelled when the destination turns out to be up.
+    private var retryPause: Task<Void, Error>?
 
     init(destination: ServerName, context: SenderContext) {
         self.destination = destination
@@ -68,6 +76,13 @@ actor DestinationQueue {
         edus.append((nextEDU, edu))
         nextEDU += 1
         if edus.count > SenderConfig.maxQueuedEDUs { edus.removeFirst(edus.count - SenderConfig.maxQueuedEDUs) }
+        wakeIn.yield()
+    }
+
+    /// The destination reached us, so it is up: retry now, and start backing off afresh.
+    func peerIsUp() {
+        failures = 0
+        retryPause?.cancel()
         wakeIn.yield()
     }
 
@@ -100,6 +115,7 @@ actor DestinationQueue {
                 inFlight = nil
                 failures = 0
                 if let last = txn.lastEDU { edus.removeAll { $0.seq <= last } }
+                if let last = txn.lastDurableEDU { try await ctx.durableEDUs.delivered(to: destination.rawValue, upTo: last) }
                 if txn.scannedUpTo > (position ?? .min) {
                     position = txn.scannedUpTo
                     try await ctx.outbox.setPosition(of: destination.rawValue, to: txn.scannedUpTo)
@@ -113,7 +129,11 @@ actor DestinationQueue {
                 if case FederationError.backingOff(_, let ms) = error, .milliseconds(ms) > delay { delay = .milliseconds(ms) }
                 Counter(label: "myelin_federation_transactions_failed_total").increment()
                 ctx.logger.info("federation to \(destination.rawValue) failed (\(failures) in a row); retrying in \(delay): \(error)")
-                do { try await Task.sleep(for: delay) } catch { return }
+                let pause = Task { try await Task.sleep(for: delay) }
+                retryPause = pause
+                _ = await withTaskCancellationHandler { await pause.result } onCancel: { pause.cancel() }
+                retryPause = nil
+                if Task.isCancelled { return }
             }
         }
     }
@@ -143,8 +163,9 @@ actor DestinationQueue {
         }
         let batch = try await ctx.outbox.pendingEvents(for: destination.rawValue, us: ctx.us.rawValue, after: from,
                                                        limit: SenderConfig.maxPDUs)
-        let eduBatch = edus.prefix(SenderConfig.maxEDUs)
-        if batch.events.isEmpty && eduBatch.isEmpty {
+        let durable = try await ctx.durableEDUs.pending(for: destination.rawValue, limit: SenderConfig.maxEDUs)
+        let eduBatch = edus.prefix(SenderConfig.maxEDUs - durable.count)
+        if batch.events.isEmpty && eduBatch.isEmpty && durable.isEmpty {
             if batch.scannedUpTo > from {
                 position = batch.scannedUpTo
                 try await ctx.outbox.setPosition(of: destination.rawValue, to: batch.scannedUpTo)
@@ -157,9 +178,10 @@ actor DestinationQueue {
             "origin_server_ts": .int(nowMillis()),
             "pdus": .array(batch.events.map(\.json)),
         ]
-        if !eduBatch.isEmpty { body["edus"] = .array(eduBatch.map(\.edu)) }
+        let allEDUs = durable.map(\.edu) + eduBatch.map(\.edu)
+        if !allEDUs.isEmpty { body["edus"] = .array(allEDUs) }
         return OutboundTransaction(id: "\(ctx.startedMs)-\(txnCounter)", body: .object(body), pduCount: batch.events.count,
-                                   lastEDU: eduBatch.last?.seq, scannedUpTo: batch.scannedUpTo)
+                                   lastEDU: eduBatch.last?.seq, lastDurableEDU: durable.last?.seq, scannedUpTo: batch.scannedUpTo)
     }
 
     /// One `PUT /send`. A refusal that no retry can fix (400, 403, 404) gives the

@@ -32,6 +32,11 @@ actor DestinationRegistry {
         for q in queues.values { q.wake() }
     }
 
+    /// `destination` reached one of our processes: its queue (if any) retries at once.
+    func peerIsUp(_ destination: String) async {
+        await queues[destination]?.peerIsUp()
+    }
+
     func stopAll() async {
         let all = queues.values
         queues = [:]

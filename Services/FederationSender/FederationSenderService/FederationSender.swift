@@ -23,8 +23,10 @@ public final class FederationSender: Sendable {
     public init(db: Database, federation: FederationClient, redisURL: String, config: SenderConfig, logger: Logger) throws {
         self.redisURL = try RedisURL(redisURL)
         self.logger = logger
-        let holder = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
-        context = SenderContext(us: federation.origin, outbox: FederationOutboxStore(db: db), leases: LeaseStore(db: db),
+        let holder = config.instanceName.map { "\($0):\(UUID().uuidString.prefix(8))" }
+            ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+        context = SenderContext(us: federation.origin, outbox: FederationOutboxStore(db: db),
+                                durableEDUs: FederationOutboundEDUStore(db: db), leases: LeaseStore(db: db),
                                 federation: federation, holder: holder, config: config, logger: logger, startedMs: nowMillis())
         registry = DestinationRegistry(context: context)
     }
@@ -32,6 +34,17 @@ public final class FederationSender: Sendable {
     /// Runs until cancelled (graceful shutdown), then stops every queue and gives up its leases.
     public func run() async {
         logger.info("federation sender \(context.holder) starting")
+        if let instance = context.config.instanceName {
+            // Leases of this instance's previous run are ours: it is dead, as no two running
+            // senders share an instance name. Without this, a killed sender's destinations
+            // would wait out its leases.
+            do {
+                let taken = try await context.leases.releaseAll(heldByPrefix: "\(instance):", except: context.holder)
+                if taken > 0 { logger.info("federation sender: took over \(taken) leases of the previous \(instance)") }
+            } catch {
+                logger.warning("federation sender: leases of the previous \(instance) unknown: \(error)")
+            }
+        }
         await withDiscardingTaskGroup { g in
             g.addTask { await self.read(BusStream.events) { await self.routeEvents($0) } }
             g.addTask { await self.read(BusStream.edus) { await self.routeEDUs($0) } }
@@ -106,14 +119,22 @@ public final class FederationSender: Sendable {
 
     private func routeEDUs(_ entries: [StreamEntry]) async {
         for e in entries {
+            if e["kind"] == OutboundEDU.peerUpKind {
+                // Servers sharing a Redis (tests) each hear only what reached them.
+                guard e["server_name"] == context.us.rawValue, let peer = e["destination"].flatMap(ServerName.init),
+                      peer != context.us else { continue }
+                await context.federation.peerIsUp(peer)
+                await registry.peerIsUp(peer.rawValue)
+                continue
+            }
             guard e["user_id"].flatMap(UserID.init)?.server == context.us else { continue }
             if let (destination, edu) = OutboundEDU.direct(e) {
-                await registry.enqueue(edu, to: [destination])
+                await keep(edu, for: [destination])
                 continue
             }
             if let (user, edu) = OutboundEDU.userWide(e) {
                 do {
-                    await registry.enqueue(edu, to: try await context.outbox.serversSharingRoom(with: user, excluding: context.us.rawValue))
+                    await keep(edu, for: try await context.outbox.serversSharingRoom(with: user, excluding: context.us.rawValue))
                 } catch {
                     logger.warning("federation sender: servers sharing a room with \(user) unknown: \(error)")
                 }
@@ -129,6 +150,19 @@ public final class FederationSender: Sendable {
         }
     }
 
+    /// An EDU that must not be lost goes to Postgres before its stream entry is acked, so a
+    /// sender killed before delivering it leaves it to the next; if Postgres fails, memory.
+    private func keep(_ edu: JSON, for destinations: [String]) async {
+        let targets = destinations.filter { $0 != context.us.rawValue && ServerName($0) != nil }
+        do {
+            try await context.durableEDUs.add(edu, to: targets)
+            await registry.wake(targets)
+        } catch {
+            logger.warning("federation sender: could not keep an EDU in Postgres; holding it in memory: \(error)")
+            await registry.enqueue(edu, to: targets)
+        }
+    }
+
     /// Every destination looks at Postgres, now and then every catch-up interval.
     private func catchUpRounds() async {
         while !Task.isCancelled {
@@ -140,6 +174,7 @@ public final class FederationSender: Sendable {
     private func catchUp() async {
         do {
             let all = try await context.outbox.destinations(excluding: context.us.rawValue)
+                + context.durableEDUs.destinations().filter { $0 != context.us.rawValue }
             await registry.wakeAll(including: all)
         } catch {
             logger.warning("federation sender: destinations unknown: \(error)")

@@ -10,7 +10,7 @@ import Storage
 public enum FederationSenderServer {
     public static func senderConfig(_ c: ServerConfig) -> SenderConfig {
         SenderConfig(catchUpInterval: .seconds(c.federationSenderCatchUpSeconds),
-                     maxRetryDelay: .seconds(c.federationSenderMaxRetrySeconds))
+                     maxRetryDelay: .seconds(c.federationSenderMaxRetrySeconds), instanceName: c.federationSenderInstance)
     }
 
     public static func run(config: ServerConfig, logger: Logger) async throws {
@@ -18,8 +18,10 @@ public enum FederationSenderServer {
         let text = try String(contentsOfFile: config.signingKeyPath, encoding: .utf8)
         guard let key = try SigningKey.parseKeyFile(text).first else { throw MatrixError.unknown("no signing key in \(config.signingKeyPath)") }
         let db = try Database(url: config.databaseURL, logger: logger)
+        // The client's own pause after failures must not outlast the sender's retry cap.
         let federation = FederationClient(origin: name, signingKey: key,
-                                          config: FederationClientConfig(verifyTLS: config.federationVerifyTLS),
+                                          config: FederationClientConfig(verifyTLS: config.federationVerifyTLS,
+                                                                         maxBackoff: .seconds(config.federationSenderMaxRetrySeconds)),
                                           keyStore: ServerKeyStore(db: db), logger: logger)
         let sender = try FederationSender(db: db, federation: federation, redisURL: config.redisURL,
                                           config: senderConfig(config), logger: logger)

@@ -3,6 +3,10 @@ import MatrixCore
 
 /// Turns the client API's ephemeral stream entries (`myelin:edus`) into federation EDUs.
 enum OutboundEDU {
+    /// Not an EDU: a client-api process heard from `destination`, so it is up again
+    /// (published by the client API's `BusBridge.publishPeerUp`).
+    static let peerUpKind = "peer_up"
+
     /// A send-to-device batch for one server: its destination and the `m.direct_to_device`
     /// EDU; nil for entries of other kinds or that do not parse.
     static func direct(_ entry: StreamEntry) -> (destination: String, edu: JSON)? {

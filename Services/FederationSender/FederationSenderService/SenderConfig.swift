@@ -13,6 +13,10 @@ public struct SenderConfig: Sendable {
     public var leaseRenewMarginMs: Int64
     /// How long one `/send` may take.
     public var requestTimeout: Duration
+    /// A name this sender keeps across restarts and shares with no other running sender
+    /// (say, its container's service name). A restarted sender then takes over its
+    /// previous run's leases at once instead of waiting for them to expire. Nil: none.
+    public var instanceName: String?
 
     public static let maxPDUs = 50
     public static let maxEDUs = 100
@@ -21,13 +25,14 @@ public struct SenderConfig: Sendable {
     public static let maxQueuedEDUs = 1_000
 
     public init(catchUpInterval: Duration = .seconds(15), initialRetryDelay: Duration = .seconds(2),
-                maxRetryDelay: Duration = .seconds(600), leaseTTLMs: Int64 = 60_000, leaseRenewMarginMs: Int64 = 30_000,
-                requestTimeout: Duration = .seconds(30)) {
+                maxRetryDelay: Duration = .seconds(60), leaseTTLMs: Int64 = 60_000, leaseRenewMarginMs: Int64 = 30_000,
+                requestTimeout: Duration = .seconds(30), instanceName: String? = nil) {
         self.catchUpInterval = catchUpInterval
         self.initialRetryDelay = initialRetryDelay
         self.maxRetryDelay = maxRetryDelay
         self.leaseTTLMs = leaseTTLMs
         self.leaseRenewMarginMs = leaseRenewMarginMs
         self.requestTimeout = requestTimeout
+        self.instanceName = instanceName
     }
 }

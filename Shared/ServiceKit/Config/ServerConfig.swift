@@ -26,8 +26,13 @@ public struct ServerConfig: Sendable {
     public var federationVerifyTLS: Bool
     /// How often the federation sender looks at Postgres for every destination, in seconds.
     public var federationSenderCatchUpSeconds: Int
-    /// Longest pause between retries of a failing destination, in seconds.
+    /// Longest pause between retries of a failing destination, in seconds. Short enough that
+    /// a server back from an outage hears from us within about this long even if it never
+    /// contacts us first (when it does, its queue retries at once).
     public var federationSenderMaxRetrySeconds: Int
+    /// The federation sender's instance name: kept across its restarts, never shared by two
+    /// running senders; a restarted sender takes over its previous run's leases at once.
+    public var federationSenderInstance: String?
 
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
         func s(_ k: String, _ d: String) -> String { env[k].flatMap { $0.isEmpty ? nil : $0 } ?? d }
@@ -55,6 +60,7 @@ public struct ServerConfig: Sendable {
         tlsKeyPath = env["MYELIN_TLS_KEY_PATH"].flatMap { $0.isEmpty ? nil : $0 }
         federationVerifyTLS = b("MYELIN_FEDERATION_VERIFY_TLS", true)
         federationSenderCatchUpSeconds = max(1, Int(s("MYELIN_FEDERATION_SENDER_CATCHUP_SECONDS", "15")) ?? 15)
-        federationSenderMaxRetrySeconds = max(1, Int(s("MYELIN_FEDERATION_SENDER_MAX_RETRY_SECONDS", "600")) ?? 600)
+        federationSenderMaxRetrySeconds = max(1, Int(s("MYELIN_FEDERATION_SENDER_MAX_RETRY_SECONDS", "60")) ?? 60)
+        federationSenderInstance = env["MYELIN_FEDERATION_SENDER_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 }

@@ -25,6 +25,16 @@ public struct LeaseStore: Sendable {
         try await db.query("DELETE FROM leases WHERE name = \(name) AND holder = \(holder)")
     }
 
+    /// Drops every lease whose holder starts with `prefix`, except `holder`'s own; returns
+    /// how many. For a restarted process taking over what its dead predecessor held.
+    @discardableResult
+    public func releaseAll(heldByPrefix prefix: String, except holder: String) async throws -> Int {
+        let rows = try await db.rows("""
+            DELETE FROM leases WHERE starts_with(holder, \(prefix)) AND holder <> \(holder) RETURNING name
+            """)
+        return rows.count
+    }
+
     /// The current holder of `name`, if its lease has not expired.
     public func holder(_ name: String) async throws -> String? {
         for try await h in try await db.query("""

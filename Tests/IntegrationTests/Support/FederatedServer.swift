@@ -30,6 +30,7 @@ struct FederatedServer: MatrixHTTP {
     /// sender (with short pauses, for tests). A server started again on the same database
     /// with the same `signingKey` and `federationPort` is the same server back from a stop.
     static func run<T: Sendable>(db: Database, settings: [String: String] = [:], sender: Bool = false,
+                                 senderConfig: SenderConfig = .forTests,
                                  signingKey: SigningKey? = nil, federationPort: Int? = nil,
                                  _ body: @escaping @Sendable (FederatedServer) async throws -> T) async throws -> T {
         let cert = try TestCertificate.shared.get()
@@ -61,7 +62,7 @@ struct FederatedServer: MatrixHTTP {
                 group.addTask { try await tls.run() }
                 if sender {
                     let s = try FederationSender(db: db, federation: api.federation, redisURL: config.redisURL,
-                                                 config: .forTests,
+                                                 config: senderConfig,
                                                  logger: logger)
                     group.addTask { await bridge.runPublisher() }
                     group.addTask { await s.run() }

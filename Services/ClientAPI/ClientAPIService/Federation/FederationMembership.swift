@@ -87,18 +87,8 @@ extension ClientAPI {
     /// handshake fixes.
     func membershipEvent(_ req: MatrixRequest, _ origin: ServerName, roomID: String, version: RoomVersion,
                                  membership: String) async throws -> Event {
-        var json = try req.json()
-        // A restricted join we authorise lacks our signature, which the checks require:
-        // ours goes on first (it is added to the answer anyway).
-        if membership == "join", version.restrictedJoinRuleSupported,
-           let via = json["content"]?["join_authorised_via_users_server"]?.stringValue, UserID(via)?.server == serverName {
-            do {
-                json = try json.addingEventSignature(for: version, server: serverName.rawValue, key: signingKey)
-            } catch {
-                throw MatrixError.badJSON("The event cannot be signed: \(error)")
-            }
-        }
-        let event = try await verifiedPDU(json, version: version)
+        // A restricted join names one of our users as its authoriser: we sign it below.
+        let event = try await verifiedPDU(try req.json(), version: version, signedHere: serverName.rawValue)
         guard event.eventID == (try req.param("eventId")) else { throw MatrixError.invalidParam("The event ID does not match the path") }
         guard event.roomID == roomID else { throw MatrixError.invalidParam("The event is for another room") }
         guard event.type == "m.room.member" else { throw MatrixError.invalidParam("The event is not an m.room.member event") }
@@ -110,10 +100,10 @@ extension ClientAPI {
 
     /// Steps 1–3 of the checks on a received PDU; a PDU that only passes redacted is refused
     /// here, where the sender is asking us to take it as it is.
-    func verifiedPDU(_ json: JSON, version: RoomVersion) async throws -> Event {
+    func verifiedPDU(_ json: JSON, version: RoomVersion, signedHere: String? = nil) async throws -> Event {
         let verified: PDUVerifier.Verified
         do {
-            verified = try await PDUVerifier(keys: federation.keys).verify(json, version: version)
+            verified = try await PDUVerifier(keys: federation.keys).verify(json, version: version, signedHere: signedHere)
         } catch {
             throw MatrixError.invalidParam(error.description)
         }

@@ -10,9 +10,11 @@ struct FederationRouteTable {
 
     private(set) var table = RouteTable()
     let authenticator: RequestAuthenticator
+    let peerLiveness: PeerLiveness
 
-    init(authenticator: RequestAuthenticator) {
+    init(authenticator: RequestAuthenticator, peerLiveness: PeerLiveness) {
         self.authenticator = authenticator
+        self.peerLiveness = peerLiveness
     }
 
     mutating func get(_ path: String, _ handler: @escaping Handler) { add(.get, path, handler) }
@@ -20,9 +22,10 @@ struct FederationRouteTable {
     mutating func put(_ path: String, _ handler: @escaping Handler) { add(.put, path, handler) }
 
     private mutating func add(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
-        let authenticator = self.authenticator
+        let authenticator = self.authenticator, peerLiveness = self.peerLiveness
         table.add(method, path, access: .open) { req in
             let origin = try await Self.authenticate(req, authenticator)
+            peerLiveness.heardFrom(origin)
             return try await handler(req, origin)
         }
     }

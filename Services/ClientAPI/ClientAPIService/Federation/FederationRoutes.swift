@@ -6,7 +6,7 @@ import ServiceKit
 /// X-Matrix signature first. Endpoints not listed answer 404 `M_UNRECOGNIZED`.
 extension ClientAPI {
     func federationRoutes() -> RouteTable {
-        var t = FederationRouteTable(authenticator: federationAuth)
+        var t = FederationRouteTable(authenticator: federationAuth, peerLiveness: peerLiveness)
         federationQueryRoutes(&t)
         federationRoomRoutes(&t)
         federationMembershipRoutes(&t)
