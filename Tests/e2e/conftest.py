@@ -167,6 +167,18 @@ async def make_account(http, settings: Settings):
 
 
 @pytest.fixture
+async def synapse_account(make_account, settings):
+    """A fresh user on the Synapse beside Myelin (the federation peer)."""
+    return await make_account(settings.synapse_url, via="admin", prefix="syn")
+
+
+@pytest.fixture
+async def myelin_account(make_account, settings):
+    """A fresh user on Myelin's process 1."""
+    return await make_account(settings.base1, prefix="myl")
+
+
+@pytest.fixture
 async def alice(make_account, settings) -> Account:
     """Talks to process 1."""
     return await make_account(settings.base1, prefix="alice")

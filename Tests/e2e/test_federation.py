@@ -60,16 +60,6 @@ async def upload_device_keys(http, base: str, account, one_time: bool = True) ->
     return public
 
 
-@pytest.fixture
-async def synapse_account(make_account, settings):
-    return await make_account(settings.synapse_url, via="admin", prefix="syn")
-
-
-@pytest.fixture
-async def myelin_account(make_account, settings):
-    return await make_account(settings.base1, prefix="myl")
-
-
 async def test_synapse_reads_a_myelin_profile(http, settings, myelin_account, synapse_account):
     await set_displayname(http, settings.base1, myelin_account, "Alice on Myelin")
     r = await request(http, settings.synapse_url, "GET", f"{CLIENT_V3}/profile/{q(myelin_account.user.user_id)}",

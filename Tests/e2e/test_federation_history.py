@@ -17,16 +17,6 @@ from federation_helpers import AsSynapse
 MESSAGES = 30
 
 
-@pytest.fixture
-async def synapse_account(make_account, settings):
-    return await make_account(settings.synapse_url, via="admin", prefix="syn")
-
-
-@pytest.fixture
-async def myelin_account(make_account, settings):
-    return await make_account(settings.base1, prefix="myl")
-
-
 def backfills_served(settings, room_id: str) -> int | None:
     """How many /backfill requests for the room Synapse has answered, from its log (which
     scripts/test.sh keeps beside its signing key); None if that log is elsewhere."""

@@ -14,16 +14,6 @@ from e2e_helpers import CLIENT_V3, q, request
 from federation_room_helpers import shared_room, since_now, sync_until, with_password_auth
 
 
-@pytest.fixture
-async def synapse_account(make_account, settings):
-    return await make_account(settings.synapse_url, via="admin", prefix="syn")
-
-
-@pytest.fixture
-async def myelin_account(make_account, settings):
-    return await make_account(settings.base1, prefix="myl")
-
-
 def named_key():
     """An ed25519 key whose key ID is its own public key, as cross-signing keys are named."""
     key = generate_signing_key("tmp")

@@ -11,16 +11,6 @@ from e2e_helpers import CLIENT_V3, q, request
 from federation_room_helpers import since_now, sync_until, timeline_events
 
 
-@pytest.fixture
-async def synapse_account(make_account, settings):
-    return await make_account(settings.synapse_url, via="admin", prefix="syn")
-
-
-@pytest.fixture
-async def myelin_account(make_account, settings):
-    return await make_account(settings.base1, prefix="myl")
-
-
 KNOCK_ROOM = {
     "room_version": "10", "preset": "private_chat", "name": "Knock knock",
     "initial_state": [{"type": "m.room.join_rules", "state_key": "", "content": {"join_rule": "knock"}}],

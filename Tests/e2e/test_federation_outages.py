@@ -17,16 +17,6 @@ from e2e_helpers import CLIENT_V3, find_event, q, random_localpart, request, sen
 from processes import ManagedProcess
 
 
-@pytest.fixture
-async def synapse_account(make_account, settings):
-    return await make_account(settings.synapse_url, via="admin", prefix="syn")
-
-
-@pytest.fixture
-async def myelin_account(make_account, settings):
-    return await make_account(settings.base1, prefix="myl")
-
-
 async def shared_room(http, settings, myelin_account, synapse_account) -> str:
     """A public Myelin room the Synapse user has joined, as Myelin's user has seen."""
     created = await request(http, settings.base1, "POST", f"{CLIENT_V3}/createRoom", token=myelin_account.user.access_token,

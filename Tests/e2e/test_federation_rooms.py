@@ -17,16 +17,6 @@ from e2e_helpers import CLIENT_V3, find_event, q, request, send_text, sync_until
 VERSIONS = [str(v) for v in range(1, 13) if str(v) in KNOWN_ROOM_VERSIONS]
 
 
-@pytest.fixture
-async def synapse_account(make_account, settings):
-    return await make_account(settings.synapse_url, via="admin", prefix="syn")
-
-
-@pytest.fixture
-async def myelin_account(make_account, settings):
-    return await make_account(settings.base1, prefix="myl")
-
-
 def state_event(resp: nio.SyncResponse, room_id: str, type_: str) -> dict | None:
     """A state event of a joined room, from the timeline or the state section."""
     room = resp.rooms.join.get(room_id)

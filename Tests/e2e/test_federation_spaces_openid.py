@@ -13,16 +13,6 @@ from federation_helpers import AsSynapse
 from federation_room_helpers import since_now, sync_until, timeline_events, tls_get
 
 
-@pytest.fixture
-async def synapse_account(make_account, settings):
-    return await make_account(settings.synapse_url, via="admin", prefix="syn")
-
-
-@pytest.fixture
-async def myelin_account(make_account, settings):
-    return await make_account(settings.base1, prefix="myl")
-
-
 async def create(http, base: str, account, **body) -> str:
     r = await request(http, base, "POST", f"{CLIENT_V3}/createRoom", token=account.user.access_token,
                       json_body={"room_version": "10", **body})
