@@ -11,21 +11,7 @@ extension ClientAPI {
     /// Joins `user` to a room given by ID or alias, through `via` servers when this server
     /// is not in it. Returns the room ID.
     func joinRoom(_ idOrAlias: String, user: String, via: [String], reason: String?) async throws -> String {
-        var candidates = via
-        let roomID: String
-        if idOrAlias.hasPrefix("#") {
-            guard let alias = RoomAlias(idOrAlias) else { throw MatrixError.invalidParam("Invalid room alias") }
-            if alias.server == serverName {
-                roomID = try await resolveRoom(idOrAlias)
-            } else {
-                let found = try await remoteAlias(alias)
-                roomID = found["room_id"]?.stringValue ?? ""
-                candidates += (found["servers"]?.arrayValue ?? []).compactMap(\.stringValue)
-            }
-        } else {
-            guard RoomID(idOrAlias) != nil else { throw MatrixError.invalidParam("Invalid room ID or alias") }
-            roomID = idOrAlias
-        }
+        var (roomID, candidates) = try await roomAndServers(idOrAlias, via: via)
         if try await events.serverIsJoined(roomID, server: serverName.rawValue) {
             _ = try await setMembership(roomID: roomID, sender: user, target: user, membership: "join", reason: reason)
             return roomID
@@ -168,5 +154,20 @@ extension ClientAPI {
         passed.subtract(stateList.map(\.eventID))
         let chain = checked.accepted.filter { passed.contains($0.eventID) }
         return (stateList, chain)
+    }
+}
+
+extension ClientAPI {
+    /// A room ID or alias resolved to the room ID, with the servers to try: `via`, plus those
+    /// a remote alias lookup names. Joins and knocks start here.
+    func roomAndServers(_ idOrAlias: String, via: [String]) async throws -> (String, [String]) {
+        guard idOrAlias.hasPrefix("#") else {
+            guard RoomID(idOrAlias) != nil else { throw MatrixError.invalidParam("Invalid room ID or alias") }
+            return (idOrAlias, via)
+        }
+        guard let alias = RoomAlias(idOrAlias) else { throw MatrixError.invalidParam("Invalid room alias") }
+        if alias.server == serverName { return (try await resolveRoom(idOrAlias), via) }
+        let found = try await remoteAlias(alias)
+        return (found["room_id"]?.stringValue ?? "", via + (found["servers"]?.arrayValue ?? []).compactMap(\.stringValue))
     }
 }

@@ -10,21 +10,7 @@ import Storage
 extension ClientAPI {
     /// Knocks on a room given by ID or alias; returns the room ID.
     func knockRoom(_ idOrAlias: String, user: String, via: [String], reason: String?) async throws -> String {
-        var candidates = via
-        let roomID: String
-        if idOrAlias.hasPrefix("#") {
-            guard let alias = RoomAlias(idOrAlias) else { throw MatrixError.invalidParam("Invalid room alias") }
-            if alias.server == serverName {
-                roomID = try await resolveRoom(idOrAlias)
-            } else {
-                let found = try await remoteAlias(alias)
-                roomID = found["room_id"]?.stringValue ?? ""
-                candidates += (found["servers"]?.arrayValue ?? []).compactMap(\.stringValue)
-            }
-        } else {
-            guard RoomID(idOrAlias) != nil else { throw MatrixError.invalidParam("Invalid room ID or alias") }
-            roomID = idOrAlias
-        }
+        var (roomID, candidates) = try await roomAndServers(idOrAlias, via: via)
         if try await events.serverIsJoined(roomID, server: serverName.rawValue) {
             _ = try await setMembership(roomID: roomID, sender: user, target: user, membership: "knock", reason: reason)
             return roomID
