@@ -17,6 +17,8 @@
 #   --json PATH     also write the JSON results to PATH
 #   --only LIST     run only these workloads (comma-separated: send, wrk, fanout,
 #                   sync, sliding_sync, accounts)
+#   --pg-stats      load pg_stat_statements and write the statements that took
+#                   most time, per database, to .bench/pg-stats-<timestamp>.txt
 #
 # Note: the throw-away Postgres runs with fsync and synchronous_commit off
 # (as the test cluster does), for every server alike.
@@ -27,14 +29,16 @@ set -euo pipefail
 WITH_SYNAPSE=0
 QUICK=0
 JSON_OUT=""
+PG_STATS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --with-synapse) WITH_SYNAPSE=1 ;;
     --quick) QUICK=1 ;;
+    --pg-stats) PG_STATS=1 ;;
     --only) ONLY=${2:?--only needs a list}; shift ;;
     --json) JSON_OUT=${2:?--json needs a path}; shift ;;
     --json=*) JSON_OUT=${1#--json=} ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) printf 'unknown option: %s (see --help)\n' "$1" >&2; exit 2 ;;
   esac
   shift
@@ -98,6 +102,9 @@ BIN=$(swift build -c release --show-bin-path)
 [[ -x "$BIN/myelin" ]] || svc_die "$BIN/myelin not found after the build"
 
 # --- Postgres and Redis ----------------------------------------------------------
+if [[ "$PG_STATS" == 1 ]]; then
+  export SVC_PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+fi
 svc_start_test_services "$TMP"
 PG_BIN=$(svc_pg_bindir)
 
@@ -176,3 +183,18 @@ svc_log "running the workloads (${TARGETS[*]})"
 svc_on_exit 'svc_stop_group "${DRIVER_PID:-}" "benchmark driver" 5'
 svc_spawn DRIVER_PID - timeout --kill-after=10 "$LIMIT" "$PY" scripts/bench/main.py "${ARGS[@]}"
 wait "$DRIVER_PID"
+
+if [[ "$PG_STATS" == 1 ]]; then
+  STATS=".bench/pg-stats-$STAMP.txt"
+  for db in myelin synapse; do
+    svc_pg_psql "$TMP/postgres" -d "$db" -c 'SELECT 1' >/dev/null 2>&1 || continue
+    printf '== %s\n' "$db"
+    svc_pg_psql "$TMP/postgres" -d "$db" -P pager=off -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+      -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+                 round(mean_exec_time::numeric, 3) AS mean_ms, rows,
+                 left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = '$db' ORDER BY total_exec_time DESC LIMIT 40"
+  done >"$STATS" 2>&1
+  svc_log "statement statistics in $STATS"
+fi

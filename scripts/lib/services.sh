@@ -289,7 +289,7 @@ EOF
   sockdir=$(_svc_pg_socket_dir "$base")
   svc_log "starting Postgres on 127.0.0.1:$port"
   if ! _svc_as_pg "$bindir/pg_ctl" -D "$data" -l "$base/postgres.log" -w -t 60 \
-      -o "-p $port -k $sockdir" start >/dev/null; then
+      -o "-p $port -k $sockdir ${SVC_PG_EXTRA_OPTS:-}" start >/dev/null; then
     tail -n 30 "$base/postgres.log" >&2 || true
     svc_die "Postgres did not start"
   fi
