@@ -103,7 +103,7 @@ BIN=$(swift build -c release --show-bin-path)
 
 # --- Postgres and Redis ----------------------------------------------------------
 if [[ "$PG_STATS" == 1 ]]; then
-  export SVC_PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+  export SVC_PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on"
 fi
 svc_start_test_services "$TMP"
 PG_BIN=$(svc_pg_bindir)
@@ -190,11 +190,11 @@ if [[ "$PG_STATS" == 1 ]]; then
     svc_pg_psql "$TMP/postgres" -d "$db" -c 'SELECT 1' >/dev/null 2>&1 || continue
     printf '== %s\n' "$db"
     svc_pg_psql "$TMP/postgres" -d "$db" -P pager=off -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
-      -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+      -c "SELECT calls, round(total_exec_time::numeric, 1) AS exec_ms, round(total_plan_time::numeric, 1) AS plan_ms,
                  round(mean_exec_time::numeric, 3) AS mean_ms, rows,
                  left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
           FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-          WHERE d.datname = '$db' ORDER BY total_exec_time DESC LIMIT 40"
+          WHERE d.datname = '$db' ORDER BY total_exec_time + total_plan_time DESC LIMIT 40"
   done >"$STATS" 2>&1
   svc_log "statement statistics in $STATS"
 fi

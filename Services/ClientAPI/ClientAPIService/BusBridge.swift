@@ -53,6 +53,11 @@ public final class BusBridge: Sendable {
         ]))
     }
 
+    /// A user's access tokens were revoked here: other processes drop them from their caches.
+    func publishTokensRevoked(_ userID: String) {
+        enqueue(BusMessage(stream: BusStream.notify, fields: ["tokens_revoked": userID]))
+    }
+
     private func enqueue(_ m: BusMessage) {
         outbox.withLock { q in
             q.append(m)
@@ -95,6 +100,10 @@ public final class BusBridge: Sendable {
             }
             g.addTask {
                 await notify.run { e in
+                    if let user = e["tokens_revoked"] {
+                        db.tokenCache.forget(userID: user, announce: false)
+                        return
+                    }
                     guard let pos = e["pos"].flatMap(Int64.init) else { return }
                     func list(_ k: String) -> [String] { (e[k] ?? "").split(separator: "\n").map(String.init) }
                     await notifier.notify(StreamNotice(pos: pos, rooms: list("rooms"), users: list("users")))

@@ -52,6 +52,7 @@ public final class ClientAPI: Sendable {
             keyStore: ServerKeyStore(db: db), logger: logger)
         self.federationAuth = RequestAuthenticator(serverName: sn, keys: federation.keys)
         self.peerLiveness = PeerLiveness(federation: federation, publisher: publisher)
+        db.tokenCache.setRevocationListener { user in publisher.publishTokensRevoked(user) }
         let notifier = self.notifier
         let pushEvaluator = PushEvaluator(store: PushRuleStore(db: db), serverName: sn)
         let events = self.events

@@ -6,6 +6,8 @@ import PostgresNIO
 public final class Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// Shared by every store on this pool.
+    public let tokenCache = TokenCache()
 
     public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
         let parsed = try DatabaseURL(url)
@@ -13,6 +15,10 @@ public final class Database: Sendable {
             host: parsed.host, port: parsed.port, username: parsed.user,
             password: parsed.password, database: parsed.database, tls: .disable)
         cfg.options.maximumConnections = maxConnections
+        // Prepared statements keep one plan. By default Postgres re-plans a statement whose
+        // array parameters make each custom plan look cheaper than a generic one, and for the
+        // short index reads of /sync that planning costs more than running them.
+        cfg.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")]
         self.client = PostgresClient(configuration: cfg, backgroundLogger: logger)
         self.logger = logger
     }

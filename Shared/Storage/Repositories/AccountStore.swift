@@ -77,6 +77,7 @@ public struct AccountStore: Sendable {
             try await conn.query("DELETE FROM access_tokens WHERE user_id = \(userID)", logger: db.logger)
             try await conn.query("DELETE FROM devices WHERE user_id = \(userID)", logger: db.logger)
         }
+        db.tokenCache.forget(userID: userID)
     }
 
     public func setDisplayname(_ userID: String, _ name: String?) async throws {
@@ -112,13 +113,19 @@ public struct AccountStore: Sendable {
                 VALUES (\(hash), \(userID), \(deviceID), \(nowMillis()))
                 """, logger: db.logger)
         }
+        // The device's previous token, if any, is gone.
+        db.tokenCache.forget(userID: userID)
         return token
     }
 
     public func tokenOwner(_ token: String) async throws -> TokenOwner? {
         let hash = Self.hashToken(token)
+        let (cached, generation) = db.tokenCache.lookup(hash)
+        if let cached { return cached }
         for try await (u, d, a) in try await db.client.execute(LookupToken(hash: hash), logger: db.logger) {
-            return TokenOwner(userID: u, deviceID: d, isAdmin: a)
+            let owner = TokenOwner(userID: u, deviceID: d, isAdmin: a)
+            db.tokenCache.store(hash, owner, ifGeneration: generation)
+            return owner
         }
         return nil
     }
@@ -142,6 +149,7 @@ public struct AccountStore: Sendable {
     /// Deletes devices with their tokens and keys, and records a device-list change.
     public func deleteDevices(_ userID: String, _ deviceIDs: [String]) async throws -> Int64? {
         guard !deviceIDs.isEmpty else { return nil }
+        defer { db.tokenCache.forget(userID: userID) }
         return try await db.writeAtNewPosition { conn, pos in
             try await conn.query("DELETE FROM access_tokens WHERE user_id = \(userID) AND device_id = ANY(\(deviceIDs))", logger: db.logger)
             try await conn.query("DELETE FROM devices WHERE user_id = \(userID) AND device_id = ANY(\(deviceIDs))", logger: db.logger)
@@ -155,6 +163,7 @@ public struct AccountStore: Sendable {
 
     /// Logs out every device except `keep` (token only for `keep`: its session stays).
     public func deleteTokens(_ userID: String, exceptDevice keep: String? = nil) async throws {
+        defer { db.tokenCache.forget(userID: userID) }
         if let keep {
             try await db.query("DELETE FROM access_tokens WHERE user_id = \(userID) AND device_id <> \(keep)")
         } else {

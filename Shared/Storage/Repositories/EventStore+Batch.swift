@@ -41,19 +41,8 @@ extension EventStore {
         let slices = slices.filter { $0.limit > 0 }
         guard !slices.isEmpty else { return [:] }
         var out: [String: [StoredEvent]] = [:]
-        let rows = try await db.query("""
-            SELECT x.r, \(unescaped: Self.eventColumns)
-            FROM unnest(\(slices.map(\.roomID))::text[], \(slices.map(\.after))::int8[], \(slices.map(\.upTo))::int8[],
-                        \(slices.map { Int64($0.limit) })::int8[]) AS x(r, a, u, l)
-            CROSS JOIN LATERAL (
-                SELECT * FROM events e WHERE e.room_id = x.r AND e.stream_pos > x.a AND e.stream_pos <= x.u AND e.placement = 0
-                ORDER BY e.stream_pos DESC LIMIT x.l) e
-            LEFT JOIN redactions r ON r.redacts = e.event_id
-            ORDER BY x.r, e.stream_pos DESC
-            """)
-        for try await (room, id, json, pos, red, td, ti) in rows.decode((String, String, String, Int64, String?, String?, String?).self) {
-            out[room, default: []].append(StoredEvent(event: Event(eventID: id, json: try JSON.parse(json)), streamPos: pos,
-                                                      redactedBy: red, txnDevice: td, txnID: ti, roomVersion: nil))
+        for try await (room, e) in try await db.client.execute(LatestTimelineEvents(slices), logger: db.logger) {
+            out[room, default: []].append(e)
         }
         return out
     }
@@ -89,10 +78,8 @@ extension EventStore {
     public func stateHistory(rooms: [String], type: String, stateKey: String) async throws -> [String: [(Int64, JSON)]] {
         guard !rooms.isEmpty else { return [:] }
         var out: [String: [(Int64, JSON)]] = [:]
-        for try await (r, p, j) in try await db.query("""
-            SELECT room_id, stream_pos, json FROM events
-            WHERE room_id = ANY(\(rooms)) AND type = \(type) AND state_key = \(stateKey) AND placement < 2 ORDER BY stream_pos
-            """).decode((String, Int64, String).self) {
+        let statement = StateEntryHistory(rooms: rooms, type: type, stateKey: stateKey)
+        for try await (r, p, j) in try await db.client.execute(statement, logger: db.logger) {
             out[r, default: []].append((p, try JSON.parse(j)))
         }
         return out

@@ -31,6 +31,17 @@ public struct RoomsStore: Sendable {
         return out
     }
 
+    /// The stream head and the user's memberships, read together so both describe one moment.
+    public func headAndMemberships(of userID: String) async throws -> (head: Int64, memberships: [MembershipRow]) {
+        var head: Int64 = 0
+        var out: [MembershipRow] = []
+        for try await (h, m) in try await db.client.execute(HeadAndMemberships(userID: userID), logger: db.logger) {
+            head = h
+            if let m { out.append(m) }
+        }
+        return (head, out)
+    }
+
     public func membership(_ roomID: String, _ userID: String) async throws -> MembershipRow? {
         try await Self.decode(db.query("""
             SELECT room_id, user_id, membership, event_id, sender, stream_pos FROM memberships

@@ -16,7 +16,8 @@ struct UserMemberships: BoundStatement {
     }
 }
 
-/// $1 user, $2 device, $3 joined rooms, $4 since, $5 up to.
+/// $1 user, $2 device, $3 joined rooms, $4 since, $5 up to. Also the device's key counts and
+/// the user's ignore list, which every incremental response needs anyway.
 struct SyncChangesProbe: BoundStatement {
     static let sql = """
         SELECT
@@ -29,7 +30,11 @@ struct SyncChangesProbe: BoundStatement {
           EXISTS(SELECT 1 FROM device_list_changes WHERE stream_pos > $4 AND stream_pos <= $5),
           EXISTS(SELECT 1 FROM presence WHERE stream_pos > $4 AND stream_pos <= $5),
           EXISTS(SELECT 1 FROM receipts WHERE room_id = ANY($3) AND stream_pos > $4 AND stream_pos <= $5),
-          EXISTS(SELECT 1 FROM typing WHERE room_id = ANY($3) AND stream_pos > $4 AND stream_pos <= $5)
+          EXISTS(SELECT 1 FROM typing WHERE room_id = ANY($3) AND stream_pos > $4 AND stream_pos <= $5),
+          ARRAY(SELECT algorithm FROM one_time_keys WHERE user_id = $1 AND device_id = $2 GROUP BY algorithm ORDER BY algorithm),
+          ARRAY(SELECT count(*) FROM one_time_keys WHERE user_id = $1 AND device_id = $2 GROUP BY algorithm ORDER BY algorithm),
+          ARRAY(SELECT algorithm FROM fallback_keys WHERE user_id = $1 AND device_id = $2 AND NOT used ORDER BY algorithm),
+          (SELECT content FROM account_data WHERE user_id = $1 AND room_id = '' AND type = 'm.ignored_user_list')
         """
     let bindings: PostgresBindings
     init(userID: String, deviceID: String, rooms: [String], since: Int64, upTo: Int64) {
@@ -42,9 +47,12 @@ struct SyncChangesProbe: BoundStatement {
         }
     }
     func decodeRow(_ row: PostgresRow) throws -> SyncChanges {
-        let (r, m, a, t, d, p, rc, ty) = try row.decode(([String], Bool, Bool, Bool, Bool, Bool, Bool, Bool).self)
+        let (r, m, a, t, d, p, rc, ty, algs, counts, fallback, ignored) = try row.decode(
+            ([String], Bool, Bool, Bool, Bool, Bool, Bool, Bool, [String], [Int64], [String], String?).self)
         return SyncChanges(roomsWithEvents: Set(r), memberChanges: m, accountData: a, toDevice: t, deviceLists: d,
-                           presence: p, receipts: rc, typing: ty)
+                           presence: p, receipts: rc, typing: ty,
+                           oneTimeKeyCounts: Dictionary(zip(algs, counts), uniquingKeysWith: { a, _ in a }),
+                           unusedFallbackKeyTypes: fallback, ignoredUserList: ignored)
     }
 }
 

@@ -13,6 +13,11 @@ public struct SyncChanges: Sendable {
     public var presence: Bool
     public var receipts: Bool
     public var typing: Bool
+    /// The device's one-time key counts per algorithm, and its unused fallback key types.
+    public var oneTimeKeyCounts: [String: Int64]
+    public var unusedFallbackKeyTypes: [String]
+    /// The content of the user's `m.ignored_user_list`, if any.
+    public var ignoredUserList: String?
 }
 
 extension UserDataStore {
@@ -20,7 +25,9 @@ extension UserDataStore {
                             since: Int64, upTo: Int64) async throws -> SyncChanges {
         let probe = SyncChangesProbe(userID: userID, deviceID: deviceID, rooms: rooms, since: since, upTo: upTo)
         for try await changes in try await db.client.execute(probe, logger: db.logger) { return changes }
-        return SyncChanges(roomsWithEvents: [], memberChanges: true, accountData: true, toDevice: true, deviceLists: true,
-                           presence: true, receipts: true, typing: true)
+        throw PostgresProbeError.noRow
     }
 }
+
+/// The probe is one SELECT without FROM: it always returns exactly one row.
+enum PostgresProbeError: Error { case noRow }

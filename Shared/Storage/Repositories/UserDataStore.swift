@@ -21,7 +21,8 @@ public struct UserDataStore: Sendable {
     }
 
     public func accountData(_ userID: String, roomID: String, type: String) async throws -> String? {
-        for try await c in try await db.query("SELECT content FROM account_data WHERE user_id = \(userID) AND room_id = \(roomID) AND type = \(type)").decode(String.self) {
+        let statement = AccountDataContent(userID: userID, roomID: roomID, type: type)
+        for try await c in try await db.client.execute(statement, logger: db.logger) {
             return c
         }
         return nil

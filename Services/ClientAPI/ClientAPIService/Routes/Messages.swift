@@ -101,8 +101,12 @@ extension ClientAPI {
     }
 
     func ignoredUsers(_ userID: String) async throws -> Set<String> {
-        guard let raw = try await userData.accountData(userID, roomID: "", type: "m.ignored_user_list"),
-              let o = try? JSON.parse(raw), let ignored = o["ignored_users"]?.objectValue else { return [] }
+        Self.ignoredUsers(in: try await userData.accountData(userID, roomID: "", type: "m.ignored_user_list"))
+    }
+
+    /// The users an `m.ignored_user_list` content names.
+    static func ignoredUsers(in content: String?) -> Set<String> {
+        guard let content, let o = try? JSON.parse(content), let ignored = o["ignored_users"]?.objectValue else { return [] }
         return Set(ignored.keys)
     }
 }

@@ -20,20 +20,20 @@ extension ClientAPI {
         try await touchPresence(user.userID, setPresence: req.queryValue("set_presence"))
         let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
         while true {
-            let head = try await db.currentStreamHead()
+            let (head, memberships) = try await rooms.headAndMemberships(of: user.userID)
+            let joinedOrInvited = Set(memberships.map(\.roomID))
             // Nothing is committed after `since`: the answer would be empty, so wait first.
             if let since, since >= head, !fullState, remaining(deadline) > 0, !Task.isCancelled, !(await notifier.draining) {
-                let rooms = Set(try await self.rooms.memberships(of: user.userID).map(\.roomID))
-                if await notifier.wait(user: user.userID, rooms: rooms, after: head, timeoutMs: remaining(deadline)) { continue }
+                if await notifier.wait(user: user.userID, rooms: joinedOrInvited, after: head, timeoutMs: remaining(deadline)) { continue }
             }
-            let builder = SyncBuilder(api: self, user: user, since: since, upTo: head, fullState: fullState, filter: filter)
-            let (body, isEmpty, memberships) = try await builder.build()
+            let builder = SyncBuilder(api: self, user: user, since: since, upTo: head, fullState: fullState, filter: filter,
+                                      memberships: memberships)
+            let (body, isEmpty) = try await builder.build()
             let draining = await notifier.draining
             if since == nil || fullState || !isEmpty || remaining(deadline) <= 0 || Task.isCancelled || draining {
                 return .json(body)
             }
-            let rooms = Set(memberships.map(\.roomID))
-            _ = await notifier.wait(user: user.userID, rooms: rooms, after: head, timeoutMs: remaining(deadline))
+            _ = await notifier.wait(user: user.userID, rooms: joinedOrInvited, after: head, timeoutMs: remaining(deadline))
         }
     }
 
@@ -48,11 +48,12 @@ struct SyncBuilder {
     let upTo: Int64
     let fullState: Bool
     let filter: SyncFilter
+    /// The user's memberships, read with `upTo`.
+    let memberships: [MembershipRow]
 
-    func build() async throws -> (JSON, Bool, [MembershipRow]) {
+    func build() async throws -> (JSON, Bool) {
         let from = since ?? 0
         var join: [String: JSON] = [:], invite: [String: JSON] = [:], leave: [String: JSON] = [:], knock: [String: JSON] = [:]
-        let memberships = try await api.rooms.memberships(of: user.userID)
         let changed = Dictionary(uniqueKeysWithValues: memberships.filter { $0.streamPos > from && $0.streamPos <= upTo }.map { ($0.roomID, $0) })
         let joinedRooms = memberships.filter { $0.membership == "join" && $0.streamPos <= upTo }.map(\.roomID)
             .filter { filter.rooms.allowsRoom($0) }
@@ -76,7 +77,11 @@ struct SyncBuilder {
             active = a
         }
         let needsRooms = since == nil || fullState || !changed.isEmpty || !(active?.isEmpty ?? false)
-        let ignored = needsRooms ? try await api.ignoredUsers(user.userID) : []
+        var ignored: Set<String> = []
+        if needsRooms {
+            // An incremental sync has the ignore list from the probe.
+            ignored = if let moved { ClientAPI.ignoredUsers(in: moved.ignoredUserList) } else { try await api.ignoredUsers(user.userID) }
+        }
 
         // First which rooms this response carries, then their data for all of them at once.
         var plans: [RoomPlan] = []
@@ -143,8 +148,8 @@ struct SyncBuilder {
         if since != nil, moved.map({ $0.deviceLists || $0.memberChanges || !changed.isEmpty }) ?? true {
             (deviceChanged, deviceLeft) = try await api.deviceListDelta(user.userID, since: from, upTo: upTo)
         }
-        let keyCounts = try await api.keyStore.syncKeyCounts(user.userID, user.deviceID)
-        let (otk, fallbackTypes) = (keyCounts.oneTime, keyCounts.unusedFallback)
+        let (otk, fallbackTypes) = if let moved { (moved.oneTimeKeyCounts, moved.unusedFallbackKeyTypes) }
+            else { try await api.keyStore.syncKeyCounts(user.userID, user.deviceID) }
         let presence = filter.presence.excludesAll || !(moved?.presence ?? true) ? []
             : try await PresenceStore(db: api.db).changes(for: user.userID, since: from, upTo: upTo)
                 .filter { filter.presence.allowsType("m.presence") && filter.presence.allowsSender($0.userID) }
@@ -167,7 +172,7 @@ struct SyncBuilder {
             // A syncing client refreshes its own presence; that alone is no news to it.
             && presence.allSatisfy { $0.userID == user.userID }
             && deviceLeft.isEmpty
-        return (body, isEmpty, memberships)
+        return (body, isEmpty)
     }
 
     /// Timeline and state of each planned room, read with a fixed number of queries for all.

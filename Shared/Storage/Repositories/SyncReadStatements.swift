@@ -1,0 +1,93 @@
+import MatrixCore
+import PostgresNIO
+
+/// The rest of what a woken /sync reads for each client, prepared: unprepared, Postgres plans
+/// these joins on every call, which cost more than running them.
+
+/// The stream head and the user's memberships, from one snapshot. The head comes on every row;
+/// a user in no room gets one row with no membership.
+struct HeadAndMemberships: BoundStatement {
+    static let sql = """
+        SELECT h.pos, m.room_id, m.user_id, m.membership, m.event_id, m.sender, m.stream_pos
+        FROM stream_head h LEFT JOIN memberships m ON m.user_id = $1 AND NOT m.forgotten
+        """
+    let bindings: PostgresBindings
+    init(userID: String) { bindings = bind { $0.append(userID) } }
+    func decodeRow(_ row: PostgresRow) throws -> (Int64, MembershipRow?) {
+        let (h, r, u, m, e, s, p) = try row.decode((Int64, String?, String?, String?, String?, String?, Int64?).self)
+        guard let r, let u, let m, let e, let s, let p else { return (h, nil) }
+        return (h, MembershipRow(roomID: r, userID: u, membership: m, eventID: e, sender: s, streamPos: p))
+    }
+}
+
+/// $1 rooms, $2 after, $3 up to, $4 limit (arrays, one slot per room): the latest timeline
+/// events of each slot, newest first.
+struct LatestTimelineEvents: BoundStatement {
+    static let sql = """
+        SELECT x.r, \(EventStore.eventColumns)
+        FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[]) AS x(r, a, u, l)
+        CROSS JOIN LATERAL (
+            SELECT * FROM events e WHERE e.room_id = x.r AND e.stream_pos > x.a AND e.stream_pos <= x.u AND e.placement = 0
+            ORDER BY e.stream_pos DESC LIMIT x.l) e
+        LEFT JOIN redactions r ON r.redacts = e.event_id
+        ORDER BY x.r, e.stream_pos DESC
+        """
+    let bindings: PostgresBindings
+    init(_ slices: [TimelineSlice]) {
+        bindings = bind {
+            $0.append(slices.map(\.roomID))
+            $0.append(slices.map(\.after))
+            $0.append(slices.map(\.upTo))
+            $0.append(slices.map { Int64($0.limit) })
+        }
+    }
+    func decodeRow(_ row: PostgresRow) throws -> (String, StoredEvent) {
+        let (room, id, json, pos, red, td, ti) = try row.decode((String, String, String, Int64, String?, String?, String?).self)
+        return (room, StoredEvent(event: Event(eventID: id, json: try JSON.parse(json)), streamPos: pos,
+                                  redactedBy: red, txnDevice: td, txnID: ti, roomVersion: nil))
+    }
+}
+
+/// $1 rooms, $2 type, $3 state key: every version of one state entry, oldest first.
+struct StateEntryHistory: BoundStatement {
+    static let sql = """
+        SELECT room_id, stream_pos, json FROM events
+        WHERE room_id = ANY($1) AND type = $2 AND state_key = $3 AND placement < 2 ORDER BY stream_pos
+        """
+    let bindings: PostgresBindings
+    init(rooms: [String], type: String, stateKey: String) {
+        bindings = bind { $0.append(rooms); $0.append(type); $0.append(stateKey) }
+    }
+    func decodeRow(_ row: PostgresRow) throws -> (String, Int64, String) { try row.decode((String, Int64, String).self) }
+}
+
+/// $1 user, $2 room ("" for global), $3 type.
+struct AccountDataContent: BoundStatement {
+    static let sql = "SELECT content FROM account_data WHERE user_id = $1 AND room_id = $2 AND type = $3"
+    let bindings: PostgresBindings
+    init(userID: String, roomID: String, type: String) {
+        bindings = bind { $0.append(userID); $0.append(roomID); $0.append(type) }
+    }
+    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
+}
+
+/// $1 user, $2 rooms: notification and highlight counts per room and thread after the user's
+/// unthreaded read receipt and the receipt of that thread.
+struct UnreadCounts: BoundStatement {
+    static let sql = """
+        WITH reads AS (
+            SELECT r.room_id, r.thread_id, MAX(e.stream_pos) AS pos FROM receipts r JOIN events e ON e.event_id = r.event_id
+            WHERE r.room_id = ANY($2) AND r.user_id = $1 AND r.receipt_type IN ('m.read', 'm.read.private')
+            GROUP BY r.room_id, r.thread_id)
+        SELECT a.room_id, a.thread_id, count(*), count(*) FILTER (WHERE a.highlight)
+        FROM event_push_actions a
+        LEFT JOIN reads m ON m.room_id = a.room_id AND m.thread_id = ''
+        LEFT JOIN reads t ON t.room_id = a.room_id AND t.thread_id = a.thread_id
+        WHERE a.user_id = $1 AND a.room_id = ANY($2)
+          AND a.stream_pos > COALESCE(m.pos, 0) AND a.stream_pos > COALESCE(t.pos, 0)
+        GROUP BY a.room_id, a.thread_id
+        """
+    let bindings: PostgresBindings
+    init(userID: String, rooms: [String]) { bindings = bind { $0.append(userID); $0.append(rooms) } }
+    func decodeRow(_ row: PostgresRow) throws -> (String, String, Int64, Int64) { try row.decode((String, String, Int64, Int64).self) }
+}
