@@ -90,6 +90,7 @@ let package = Package(
             "ClientAPIService", "FederationSenderService", "ServiceKit", "Storage", "MatrixCore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Services/CLI"),
         .testTarget(name: "MatrixCoreTests", dependencies: ["MatrixCore"], path: "Tests/MatrixCoreTests"),
         .testTarget(name: "FederationClientTests", dependencies: [

@@ -1,11 +1,9 @@
 import ArgumentParser
+import AsyncHTTPClient
 import ClientAPIService
 import Crypto
 import FederationSenderService
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import MatrixCore
 import ServiceKit
@@ -106,9 +104,14 @@ struct RegisterUser: AsyncParsableCommand {
         guard let secret = sharedSecret ?? ProcessInfo.processInfo.environment["MYELIN_REGISTRATION_SHARED_SECRET"] else {
             throw ValidationError("no shared secret given")
         }
-        let endpoint = URL(string: serverURL + "/_synapse/admin/v1/register")!
-        let (nonceData, _) = try await URLSession.shared.data(from: endpoint)
-        guard let nonce = try? JSON.parse(Array(nonceData))["nonce"]?.stringValue else { throw ValidationError("server gave no nonce") }
+        // AsyncHTTPClient, not URLSession: FoundationNetworking would load libcurl and its
+        // libraries into every server process this binary runs.
+        let endpoint = serverURL + "/_synapse/admin/v1/register"
+        let client = HTTPClient.shared
+        let (nonceStatus, nonceBody) = try await Self.fetch(client, HTTPClientRequest(url: endpoint))
+        guard nonceStatus == 200, let nonce = try? JSON.parse(nonceBody)["nonce"]?.stringValue else {
+            throw ValidationError("server gave no nonce: \(String(decoding: nonceBody, as: UTF8.self))")
+        }
         var message = Data()
         for (i, part) in [nonce, user, password, admin ? "admin" : "notadmin"].enumerated() {
             if i > 0 { message.append(0) }
@@ -117,15 +120,20 @@ struct RegisterUser: AsyncParsableCommand {
         let mac = HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
         let body: JSON = ["nonce": .string(nonce), "username": .string(user), "password": .string(password),
                           "admin": .bool(admin), "mac": .string(Hex.encode(mac))]
-        var request = URLRequest(url: endpoint)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body.canonicalBytes)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let answer = try JSON.parse(Array(data))
-        guard (response as? HTTPURLResponse)?.statusCode == 200, let uid = answer["user_id"]?.stringValue else {
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(body.canonicalBytes)
+        let (status, data) = try await Self.fetch(client, request)
+        guard status == 200, let uid = (try? JSON.parse(data))?["user_id"]?.stringValue else {
             throw ValidationError("registration failed: \(String(decoding: data, as: UTF8.self))")
         }
         print("registered \(uid)")
+    }
+
+    private static func fetch(_ client: HTTPClient, _ request: HTTPClientRequest) async throws -> (UInt, [UInt8]) {
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (response.status.code, Array(body.readableBytesView))
     }
 }

@@ -8,10 +8,7 @@ extension EventStore {
     /// Servers with at least one joined member, ours included.
     public func joinedServers(_ roomID: String) async throws -> [String] {
         var out: [String] = []
-        for try await s in try await db.query("""
-            SELECT DISTINCT substring(user_id from position(':' in user_id) + 1) FROM memberships
-            WHERE room_id = \(roomID) AND membership = 'join'
-            """).decode(String.self) { out.append(s) }
+        for try await s in try await db.client.execute(JoinedServers(roomID: roomID), logger: db.logger) { out.append(s) }
         return out.sorted()
     }
 

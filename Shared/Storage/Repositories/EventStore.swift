@@ -379,9 +379,7 @@ public struct EventStore: Sendable {
     }
 
     public func txnEvent(_ t: TxnRef) async throws -> String? {
-        for try await id in try await db.query("""
-            SELECT event_id FROM event_txns WHERE user_id = \(t.userID) AND device_id = \(t.deviceID) AND txn_id = \(t.txnID)
-            """).decode(String.self) { return id }
+        for try await id in try await db.client.execute(TxnEventID(t), logger: db.logger) { return id }
         return nil
     }
 

@@ -32,10 +32,8 @@ public struct PushRuleStore: Sendable {
     public func versions(for users: [String]) async throws -> [String: Int64] {
         guard !users.isEmpty else { return [:] }
         var out: [String: Int64] = [:]
-        for try await (u, p) in try await db.query("""
-            SELECT user_id, stream_pos FROM account_data
-            WHERE user_id = ANY(\(users)) AND room_id = '' AND type = \(Self.accountDataType)
-            """).decode((String, Int64).self) { out[u] = p }
+        let statement = GlobalAccountDataVersions(users: users, type: Self.accountDataType)
+        for try await (u, p) in try await db.client.execute(statement, logger: db.logger) { out[u] = p }
         return out
     }
 

@@ -20,13 +20,7 @@ public struct PusherStore: Sendable {
     public func pushers(of users: [String]) async throws -> [Pusher] {
         guard !users.isEmpty else { return [] }
         var out: [Pusher] = []
-        for try await (u, a, k, kind, an, dn, pt, l, d, ts) in try await db.query("""
-            SELECT user_id, app_id, pushkey, kind, app_display_name, device_display_name, profile_tag, lang, data, created_ts
-            FROM pushers WHERE user_id = ANY(\(users)) ORDER BY created_ts
-            """).decode((String, String, String, String, String, String, String?, String, String, Int64).self) {
-            out.append(Pusher(userID: u, appID: a, pushkey: k, kind: kind, appDisplayName: an, deviceDisplayName: dn,
-                              profileTag: pt, lang: l, data: d, createdTS: ts))
-        }
+        for try await p in try await db.client.execute(PushersOfUsers(users: users), logger: db.logger) { out.append(p) }
         return out
     }
 
