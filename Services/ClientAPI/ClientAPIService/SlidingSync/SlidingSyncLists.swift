@@ -31,8 +31,9 @@ struct ListSelection: Sendable {
 extension ClientAPI {
     /// The user's room list: joined and invited rooms, plus rooms left since `from` that the
     /// connection had been sent (so the client learns about the leave), newest activity first.
-    func listedRooms(_ user: TokenOwner, upTo: Int64, from: Int64?, sent: Set<String>, ignored: Set<String>) async throws -> [ListedRoom] {
-        let rows = try await rooms.memberships(of: user.userID).filter { m in
+    func listedRooms(_ memberships: [MembershipRow], upTo: Int64, from: Int64?, sent: Set<String>,
+                     ignored: Set<String>) async throws -> [ListedRoom] {
+        let rows = memberships.filter { m in
             guard m.streamPos <= upTo else { return false }
             switch m.membership {
             case "join": return true

@@ -17,11 +17,12 @@ struct SlidingSyncBuild: Sendable {
 extension ClientAPI {
     func buildSlidingSync(_ req: SlidingSyncRequest, user: TokenOwner, from: Int64?, upTo: Int64,
                           sent: [String: SlidingSyncRoomRecord], previousCounts: String) async throws -> SlidingSyncBuild {
-        // The user's own settings, read side by side.
+        // The user's own settings and memberships, read side by side.
         async let ignoredRead = ignoredUsers(user.userID)
         async let directRead = directRooms(user.userID)
-        let (ignored, direct) = try await (ignoredRead, directRead)
-        let all = try await listedRooms(user, upTo: upTo, from: from, sent: Set(sent.keys), ignored: ignored)
+        async let membershipsRead = rooms.memberships(of: user.userID)
+        let (ignored, direct, memberships) = try await (ignoredRead, directRead, membershipsRead)
+        let all = try await listedRooms(memberships, upTo: upTo, from: from, sent: Set(sent.keys), ignored: ignored)
         let sel = try await selectLists(req, all: all, direct: direct)
         var configs = sel.configs
         var listed = sel.rooms
@@ -35,14 +36,18 @@ extension ClientAPI {
             configs[roomID] = configs[roomID].map { $0.merged(cfg) } ?? cfg
         }
 
-        let lastPos = try await events.lastPositions(Array(configs.keys))
+        let configuredRooms = Array(configs.keys)
+        async let lastPosRead = events.lastPositions(configuredRooms)
         var ownReceipts = Set<String>(), dmChanged = false
         if let from {
             let joined = configs.keys.filter { listed[$0]?.membership.membership == "join" }
             // Reading elsewhere changes the unread counts.
-            ownReceipts = Set(try await userData.receipts(rooms: joined, since: from, upTo: upTo).filter { $0.userID == user.userID }.map(\.roomID))
-            dmChanged = try await userData.accountDataChanges(user.userID, since: from, upTo: upTo).contains { $0.0 == "" && $0.1 == "m.direct" }
+            async let receiptsRead = userData.receipts(rooms: joined, since: from, upTo: upTo)
+            async let accountDataRead = userData.accountDataChanges(user.userID, since: from, upTo: upTo)
+            ownReceipts = Set(try await receiptsRead.filter { $0.userID == user.userID }.map(\.roomID))
+            dmChanged = try await accountDataRead.contains { $0.0 == "" && $0.1 == "m.direct" }
         }
+        let lastPos = try await lastPosRead
         let ctx = RoomRenderContext(user: user, upTo: upTo, requestFrom: from, ignored: ignored,
                                     directRooms: sel.directRooms)
         var jobs: [RenderJob] = []
