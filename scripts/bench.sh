@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's benchmark (not a test; CI does not run it).
 #
-#   scripts/bench.sh [--with-synapse] [--quick] [--json PATH]
+#   scripts/bench.sh [--with-synapse] [--quick] [--only LIST] [--pg-stats] [--json PATH]
 #
 # Builds the release `myelin`, starts a throw-away Postgres and Redis on free
 # loopback ports and `myelin serve --all` (rate limits off, registration on);
