@@ -305,12 +305,17 @@ public struct EventStore: Sendable {
 
     static let eventColumns = "e.event_id, e.json, e.stream_pos, r.redaction_id, e.txn_device, e.txn_id"
 
+    /// The row shape of `eventColumns`.
+    typealias EventColumnsRow = (String, String, Int64, String?, String?, String?)
+
+    static func storedEvent(_ c: EventColumnsRow) throws -> StoredEvent {
+        StoredEvent(event: Event(eventID: c.0, json: try JSON.parse(c.1)), streamPos: c.2, redactedBy: c.3,
+                    txnDevice: c.4, txnID: c.5, roomVersion: nil)
+    }
+
     static func decodeEvents(_ rows: PostgresRowSequence) async throws -> [StoredEvent] {
         var out: [StoredEvent] = []
-        for try await (id, json, pos, red, td, ti) in rows.decode((String, String, Int64, String?, String?, String?).self) {
-            out.append(StoredEvent(event: Event(eventID: id, json: try JSON.parse(json)), streamPos: pos, redactedBy: red,
-                                   txnDevice: td, txnID: ti, roomVersion: nil))
-        }
+        for try await c in rows.decode(EventColumnsRow.self) { out.append(try storedEvent(c)) }
         return out
     }
 

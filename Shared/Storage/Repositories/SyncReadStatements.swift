@@ -43,8 +43,7 @@ struct LatestTimelineEvents: BoundStatement {
     }
     func decodeRow(_ row: PostgresRow) throws -> (String, StoredEvent) {
         let (room, id, json, pos, red, td, ti) = try row.decode((String, String, String, Int64, String?, String?, String?).self)
-        return (room, StoredEvent(event: Event(eventID: id, json: try JSON.parse(json)), streamPos: pos,
-                                  redactedBy: red, txnDevice: td, txnID: ti, roomVersion: nil))
+        return (room, try EventStore.storedEvent((id, json, pos, red, td, ti)))
     }
 }
 

@@ -21,10 +21,11 @@ extension ClientAPI {
         let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
         while true {
             let (head, memberships) = try await rooms.headAndMemberships(of: user.userID)
-            let joinedOrInvited = Set(memberships.map(\.roomID))
+            // Every room the user has a membership in wakes this sync.
+            let memberRooms = Set(memberships.map(\.roomID))
             // Nothing is committed after `since`: the answer would be empty, so wait first.
             if let since, since >= head, !fullState, remaining(deadline) > 0, !Task.isCancelled, !(await notifier.draining) {
-                if await notifier.wait(user: user.userID, rooms: joinedOrInvited, after: head, timeoutMs: remaining(deadline)) { continue }
+                if await notifier.wait(user: user.userID, rooms: memberRooms, after: head, timeoutMs: remaining(deadline)) { continue }
             }
             let builder = SyncBuilder(api: self, user: user, since: since, upTo: head, fullState: fullState, filter: filter,
                                       memberships: memberships)
@@ -33,7 +34,7 @@ extension ClientAPI {
             if since == nil || fullState || !isEmpty || remaining(deadline) <= 0 || Task.isCancelled || draining {
                 return .json(body)
             }
-            _ = await notifier.wait(user: user.userID, rooms: joinedOrInvited, after: head, timeoutMs: remaining(deadline))
+            _ = await notifier.wait(user: user.userID, rooms: memberRooms, after: head, timeoutMs: remaining(deadline))
         }
     }
 
