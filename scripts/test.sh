@@ -88,6 +88,9 @@ else
   # A hung test must not eat the whole CI budget.
   if ! timeout --kill-after=30 2400 swift test 2>&1 | tee "$TMP/logs/swift-test.out"; then
     FAILED+=("swift test")
+    # What Postgres itself refused meanwhile: the client library reports errors vaguely.
+    # Under logs/, so the failure report below shows it.
+    grep -E 'ERROR|FATAL|PANIC' "$TMP/postgres/postgres.log" >"$TMP/logs/postgres-errors-in-swift-test.log" || true
   fi
 fi
 

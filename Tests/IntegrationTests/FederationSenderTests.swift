@@ -96,6 +96,10 @@ import Testing
     @Test func anotherSenderTakesOverAfterACrashWithoutSendingTwice() async throws {
         // B's senders are run by hand here; B publishes nothing to Redis, so they work from
         // Postgres alone, as after a Redis flush.
+        try await retryingOnceOnDatabaseError { try await senderTakeOver() }
+    }
+
+    func senderTakeOver() async throws {
         try await withTwoFederatedServers(sender: false, senderOnA: true) { a, b in
             let bob = try await b.makeUser("bob")
             let alice = try await a.makeUser("alice")

@@ -42,9 +42,11 @@ func withFreshDatabase<T: Sendable>(migrated: Bool = true, maxConnections: Int =
         }
         result = .success(value)
     } catch {
+        // A PSQLError describes itself generically; the test log needs what Postgres said.
+        if error is PSQLError { print("Postgres error in a test on \(name): \(String(reflecting: error))") }
         result = .failure(error)
     }
-    try await PostgresAdmin.execute(baseURL, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    try await PostgresAdmin.drop(baseURL, database: name)
     return try result.get()
 }
 
@@ -66,6 +68,21 @@ enum PostgresAdmin {
         c.path = "/" + database
         guard let s = c.string else { throw TestFailure("bad database URL \(base)") }
         return s
+    }
+
+    /// Drops `database`, ending its sessions. Retried a few times: under load, a session
+    /// of the pool just closed may take longer than Postgres waits for it to end.
+    static func drop(_ baseURL: String, database: String) async throws {
+        var attempt = 1
+        while true {
+            do {
+                return try await execute(baseURL, "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+            } catch let error as PSQLError where attempt < 3 {
+                print("dropping \(database) failed, trying again: \(String(reflecting: error))")
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     static func execute(_ baseURL: String, _ sql: String) async throws {

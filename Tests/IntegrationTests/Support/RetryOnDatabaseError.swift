@@ -1,8 +1,8 @@
 import PostgresNIO
 
 /// Runs a multi-server scenario again, on fresh databases, when Postgres fails it once.
-/// Under the full parallel suite, scenarios with three servers and their senders have hit a
-/// rare Postgres error that a rerun does not repeat; the first error is printed in full so
+/// Under the full parallel suite, scenarios with several servers and their senders have hit
+/// a rare Postgres error that a rerun does not repeat; the first error is printed in full so
 /// the cause can be found, and a second failure fails the test.
 func retryingOnceOnDatabaseError<T: Sendable>(_ scenario: () async throws -> T) async throws -> T {
     do {
