@@ -190,7 +190,7 @@ if [[ "$PG_STATS" == 1 ]]; then
     svc_pg_psql "$TMP/postgres" -d "$db" -c 'SELECT 1' >/dev/null 2>&1 || continue
     printf '== %s\n' "$db"
     svc_pg_psql "$TMP/postgres" -d "$db" -P pager=off -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
-      -c "SELECT calls, round(total_exec_time::numeric, 1) AS exec_ms, round(total_plan_time::numeric, 1) AS plan_ms,
+      -c "SELECT calls, plans, round(total_exec_time::numeric, 1) AS exec_ms, round(total_plan_time::numeric, 1) AS plan_ms,
                  round(mean_exec_time::numeric, 3) AS mean_ms, rows,
                  left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
           FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid

@@ -64,4 +64,28 @@ import Testing
         #expect(try await waiter.value == false)
         try await Self.waitForWaiters(n, 0)
     }
+    @Test func aPollFromWhereTheLastEndedWaitsOnTheRoomsItRead() async throws {
+        let n = Notifier()
+        await n.remember(rooms: ["!mine:x"], of: "@f:x", asOf: 20)
+        let waiter = TimedTask { await n.waitOnRemembered(user: "@f:x", after: 20, timeoutMs: 20_000) }
+        try await Self.waitForWaiters(n, 1)
+        await n.notify(StreamNotice(pos: 21, rooms: ["!other:x"]))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!waiter.isFinished, "woken by a room the user is not in")
+        await n.notify(StreamNotice(pos: 22, rooms: ["!mine:x"]))
+        #expect(try await waiter.value == true)
+    }
+
+    @Test func rememberedRoomsDoNotServeAnOlderPollOrOneAfterANoticeAboutTheUser() async {
+        let n = Notifier()
+        #expect(await n.waitOnRemembered(user: "@g:x", after: 5, timeoutMs: 50) == nil, "nothing remembered")
+        await n.remember(rooms: ["!r:x"], of: "@g:x", asOf: 30)
+        #expect(await n.waitOnRemembered(user: "@g:x", after: 29, timeoutMs: 50) == nil, "read after the poll's position")
+        #expect(await n.waitOnRemembered(user: "@g:x", after: 30, timeoutMs: 50) == false, "held, and timed out")
+        // A membership change (a notice about the user) may have changed the rooms.
+        await n.notify(StreamNotice(pos: 31, rooms: ["!new:x"], users: ["@g:x"]))
+        #expect(await n.waitOnRemembered(user: "@g:x", after: 31, timeoutMs: 50) == nil)
+        await n.remember(rooms: ["!r:x", "!new:x"], of: "@g:x", asOf: 31)
+        #expect(await n.waitOnRemembered(user: "@g:x", after: 31, timeoutMs: 50) == false)
+    }
 }

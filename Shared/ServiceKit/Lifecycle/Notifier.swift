@@ -29,6 +29,12 @@ public actor Notifier {
     /// relevant notice still returns at once.
     private var roomPos: [String: Int64] = [:]
     private var userPos: [String: Int64] = [:]
+    /// Each user's rooms as a long-poll last read them, and at which position: the next poll
+    /// from there waits on them without asking Postgres again, unless a notice about the user
+    /// itself (a membership change among them) came after that read.
+    private var rememberedRooms: [String: (rooms: Set<String>, asOf: Int64)] = [:]
+    /// Bounds the memory of remembered rooms; forgetting only costs a read.
+    private let maxRemembered = 20_000
 
     public init() {}
 
@@ -77,6 +83,20 @@ public actor Notifier {
         }
         timer.cancel()
         return woke
+    }
+
+    /// Keeps `rooms` as `user`'s rooms, read at stream position `pos`.
+    public func remember(rooms: Set<String>, of user: String, asOf pos: Int64) {
+        if rememberedRooms.count >= maxRemembered, rememberedRooms[user] == nil { rememberedRooms.removeAll() }
+        rememberedRooms[user] = (rooms, pos)
+    }
+
+    /// Waits as `wait` does on the rooms remembered for `user`, when they still hold for a
+    /// poll from `after`: read at or before it, with no notice about the user since. Nil when
+    /// they may not hold; the caller reads them from Postgres.
+    public func waitOnRemembered(user: String, after: Int64, timeoutMs: Int) async -> Bool? {
+        guard let r = rememberedRooms[user], after >= r.asOf, (userPos[user] ?? 0) <= r.asOf else { return nil }
+        return await wait(user: user, rooms: r.rooms, after: after, timeoutMs: timeoutMs)
     }
 
     private func expire(_ id: UInt64) {

@@ -18,7 +18,9 @@ public final class Database: Sendable {
         // Prepared statements keep one plan. By default Postgres re-plans a statement whose
         // array parameters make each custom plan look cheaper than a generic one, and for the
         // short index reads of /sync that planning costs more than running them.
-        cfg.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")]
+        // JIT compiling a plan takes tens of milliseconds; it pays off for long analytic scans,
+        // never for these short reads, yet a generic plan's cost estimate can still trigger it.
+        cfg.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan"), ("jit", "off")]
         self.client = PostgresClient(configuration: cfg, backgroundLogger: logger)
         self.logger = logger
     }

@@ -20,14 +20,22 @@ public struct SyncChanges: Sendable {
     public var ignoredUserList: String?
 }
 
+/// The stream head, the user's memberships at it, and what moved since the client's position.
+public struct SyncProbe: Sendable {
+    public var head: Int64
+    public var memberships: [MembershipRow]
+    public var changes: SyncChanges
+}
+
 extension UserDataStore {
-    public func syncChanges(userID: String, deviceID: String, joinedRooms rooms: [String],
-                            since: Int64, upTo: Int64) async throws -> SyncChanges {
-        let probe = SyncChangesProbe(userID: userID, deviceID: deviceID, rooms: rooms, since: since, upTo: upTo)
-        for try await changes in try await db.client.execute(probe, logger: db.logger) { return changes }
+    /// One round trip for a woken incremental sync: where the stream is, the user's rooms, and
+    /// which of the user's streams moved after `since`. Rooms are those joined at the head.
+    public func syncProbe(userID: String, deviceID: String, since: Int64) async throws -> SyncProbe {
+        let probe = SyncChangesProbe(userID: userID, deviceID: deviceID, since: since)
+        for try await result in try await db.client.execute(probe, logger: db.logger) { return result }
         throw PostgresProbeError.noRow
     }
 }
 
-/// The probe is one SELECT without FROM: it always returns exactly one row.
+/// The probe reads from the one-row stream head and aggregates: it always returns one row.
 enum PostgresProbeError: Error { case noRow }

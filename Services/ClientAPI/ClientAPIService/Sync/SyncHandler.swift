@@ -19,16 +19,28 @@ extension ClientAPI {
         let filter = try await syncFilter(req.queryValue("filter"), userID: user.userID)
         try await touchPresence(user.userID, setPresence: req.queryValue("set_presence"))
         let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
+        // A poll from where the last one ended first waits on the rooms that one read, and
+        // reads Postgres only once something is announced (or the wait ends).
+        var mayWaitFirst = since != nil && !fullState
         while true {
-            let (head, memberships) = try await rooms.headAndMemberships(of: user.userID)
+            if mayWaitFirst, let since, remaining(deadline) > 0, !Task.isCancelled, !(await notifier.draining) {
+                _ = await notifier.waitOnRemembered(user: user.userID, after: since, timeoutMs: remaining(deadline))
+            }
+            mayWaitFirst = false
+            // An incremental sync reads the head, the memberships and what moved in one go.
+            let probe = if let since, !fullState { try await userData.syncProbe(userID: user.userID, deviceID: user.deviceID, since: since) }
+                else { Optional<SyncProbe>.none }
+            let (head, memberships) = if let probe { (probe.head, probe.memberships) }
+                else { try await rooms.headAndMemberships(of: user.userID) }
             // Every room the user has a membership in wakes this sync.
             let memberRooms = Set(memberships.map(\.roomID))
+            await notifier.remember(rooms: memberRooms, of: user.userID, asOf: head)
             // Nothing is committed after `since`: the answer would be empty, so wait first.
             if let since, since >= head, !fullState, remaining(deadline) > 0, !Task.isCancelled, !(await notifier.draining) {
                 if await notifier.wait(user: user.userID, rooms: memberRooms, after: head, timeoutMs: remaining(deadline)) { continue }
             }
             let builder = SyncBuilder(api: self, user: user, since: since, upTo: head, fullState: fullState, filter: filter,
-                                      memberships: memberships)
+                                      memberships: memberships, moved: probe?.changes)
             let (body, isEmpty) = try await builder.build()
             let draining = await notifier.draining
             if since == nil || fullState || !isEmpty || remaining(deadline) <= 0 || Task.isCancelled || draining {
@@ -51,6 +63,8 @@ struct SyncBuilder {
     let filter: SyncFilter
     /// The user's memberships, read with `upTo`.
     let memberships: [MembershipRow]
+    /// For an incremental sync, which streams moved from `since` to `upTo`.
+    let moved: SyncChanges?
 
     func build() async throws -> (JSON, Bool) {
         let from = since ?? 0
@@ -58,9 +72,7 @@ struct SyncBuilder {
         let changed = Dictionary(uniqueKeysWithValues: memberships.filter { $0.streamPos > from && $0.streamPos <= upTo }.map { ($0.roomID, $0) })
         let joinedRooms = memberships.filter { $0.membership == "join" && $0.streamPos <= upTo }.map(\.roomID)
             .filter { filter.rooms.allowsRoom($0) }
-        // An incremental sync first asks which streams moved (one query), then reads only those.
-        let moved: SyncChanges? = since == nil || fullState ? nil : try await api.userData.syncChanges(
-            userID: user.userID, deviceID: user.deviceID, joinedRooms: joinedRooms, since: from, upTo: upTo)
+        // An incremental sync reads only the streams that moved.
         let wantAccountData = (moved?.accountData ?? true) && !(filter.accountData.excludesAll && filter.roomAccountData.excludesAll)
         let accountDataChanges = wantAccountData ? try await api.userData.accountDataChanges(user.userID, since: from, upTo: upTo)
             .filter { ($0.0 == "" ? filter.accountData : filter.roomAccountData).allowsType($0.1) } : []
@@ -105,8 +117,10 @@ struct SyncBuilder {
                 continue
             }
         }
-        var bodies = try await roomBodies(plans, ignored: ignored)
-        let unread = try await api.userData.unreadCounts(userID: user.userID, rooms: plans.filter(\.joined).map(\.roomID))
+        async let bodiesRead = roomBodies(plans, ignored: ignored)
+        async let unreadRead = api.userData.unreadCounts(userID: user.userID, rooms: plans.filter(\.joined).map(\.roomID))
+        var bodies = try await bodiesRead
+        let unread = try await unreadRead
         for plan in plans {
             guard var room = bodies.removeValue(forKey: plan.roomID) else { continue }
             guard plan.joined else {
