@@ -31,7 +31,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Shared/MatrixCore"),
         .target(name: "Bus", dependencies: [
-            "CHiredis",
+            "CHiredis", "MatrixCore",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/Bus"),

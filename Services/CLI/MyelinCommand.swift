@@ -35,6 +35,7 @@ struct Serve: AsyncParsableCommand {
     var withoutFederationSender = false
 
     func run() async throws {
+        ProcessDefaults.apply()
         let config = ServerConfig()
         let logger = makeLogger(config, "myelin")
         guard all else {

@@ -6,6 +6,7 @@ import ServiceKit
 @main
 struct ClientAPIMain {
     static func main() async throws {
+        ProcessDefaults.apply()
         let config = ServerConfig()
         var logger = Logger(label: "myelin.client-api")
         logger.logLevel = config.logLevel

@@ -6,6 +6,7 @@ import ServiceKit
 @main
 struct FederationSenderMain {
     static func main() async throws {
+        ProcessDefaults.apply()
         let config = ServerConfig()
         var logger = Logger(label: "myelin.federation-sender")
         logger.logLevel = config.logLevel

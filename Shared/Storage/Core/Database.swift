@@ -1,4 +1,5 @@
 import Foundation
+import MatrixCore
 import Logging
 import PostgresNIO
 
@@ -72,14 +73,14 @@ public struct DatabaseURL: Sendable {
     public var database: String
 
     public init(_ string: String) throws {
-        guard let c = URLComponents(string: string), c.scheme == "postgres" || c.scheme == "postgresql",
-              let host = c.host, !host.isEmpty else {
-            throw StorageError.invalidConfiguration("database URL must look like postgres://user:pass@host:port/db")
+        let shape = "database URL must look like postgres://user:pass@host:port/db"
+        guard let c = try? ConnectionURL(string), c.scheme == "postgres" || c.scheme == "postgresql" else {
+            throw StorageError.invalidConfiguration(shape)
         }
-        self.host = host
+        self.host = c.host
         self.port = c.port ?? 5432
-        self.user = c.user ?? "postgres"
-        self.password = c.password?.removingPercentEncoding
+        self.user = c.user.flatMap { $0.isEmpty ? nil : $0 } ?? "postgres"
+        self.password = c.password
         let db = String(c.path.drop(while: { $0 == "/" }))
         self.database = db.isEmpty ? self.user : db
     }
