@@ -32,6 +32,9 @@ struct RenderJob: Sendable {
         return []
     }
 
+    /// `required_state` asks for the timeline senders' memberships.
+    var usesLazyMembers: Bool { config.requiredState.contains { $0.type == "m.room.member" && $0.stateKey == "$LAZY" } }
+
     var changedSince: Int64? {
         if case .incremental(let s, _, _) = mode { return s }
         return nil
@@ -76,8 +79,8 @@ extension ClientAPI {
 
     /// Current state the rooms select (`matchers`, by room), their name and avatar, member
     /// counts, heroes (used for unnamed rooms) and unread counts, read side by side.
-    func prefetchState(_ p: inout RoomPagePrefetch, jobs: [RenderJob], matchers: [String: RequiredStateMatcher],
-                       ctx: RoomRenderContext) async throws {
+    func prefetchState(jobs: [RenderJob], matchers: [String: RequiredStateMatcher],
+                       ctx: RoomRenderContext) async throws -> RoomPagePrefetch {
         let shown = jobs.filter { !$0.invited }.map(\.roomID)
         var types: Set<String> = ["m.room.name", "m.room.avatar"]
         var members: Set<String> = []
@@ -91,9 +94,20 @@ extension ClientAPI {
         async let counts = rooms.memberCounts(shown)
         async let heroes = rooms.heroes(shown, viewer: ctx.user.userID, limit: 5)
         async let unread = userData.unreadTotals(userID: ctx.user.userID, rooms: jobs.filter(\.joined).map(\.roomID))
+        var p = RoomPagePrefetch()
         p.state = try await state
         p.memberCounts = try await counts
         p.heroes = try await heroes
         p.unread = try await unread
+        return p
+    }
+
+    /// Adds the memberships of `senders` in `rooms` to the prefetched state (for `$LAZY`).
+    func prefetchMembers(_ p: inout RoomPagePrefetch, rooms: [String], senders: Set<String>) async throws {
+        guard !rooms.isEmpty, !senders.isEmpty else { return }
+        for (roomID, found) in try await events.currentState(rooms: rooms, types: [], members: Array(senders)) {
+            var have = Set((p.state[roomID] ?? []).map(\.event.eventID))
+            p.state[roomID, default: []] += found.filter { have.insert($0.event.eventID).inserted }
+        }
     }
 }

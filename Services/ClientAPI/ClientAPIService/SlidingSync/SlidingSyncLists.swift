@@ -12,7 +12,6 @@ let bumpEventTypes = ["m.room.create", "m.room.message", "m.room.encrypted", "m.
 struct ListedRoom: Sendable {
     let membership: MembershipRow
     let activity: Int64
-    var bumpStamp: Int64 = 0
     var roomID: String { membership.roomID }
     /// Invites and knocks: the user sees only the room's stripped state.
     var strippedOnly: Bool { membership.membership == "invite" || membership.membership == "knock" }
@@ -51,16 +50,14 @@ extension ClientAPI {
         }.sorted { ($0.activity, $1.roomID) > ($1.activity, $0.roomID) }
     }
 
-    /// Fills in `bump_stamp`: for joined rooms the latest event that bumps, for the others
+    /// Each room's `bump_stamp`: for joined rooms the latest event that bumps, for the others
     /// the membership change.
-    func withBumpStamps(_ rooms: [String: ListedRoom], upTo: Int64) async throws -> [String: ListedRoom] {
-        let joined = rooms.values.filter { $0.membership.membership == "join" }.map(\.roomID)
+    func bumpStamps(_ rooms: [ListedRoom], upTo: Int64) async throws -> [String: Int64] {
+        let joined = rooms.filter { $0.membership.membership == "join" }.map(\.roomID)
         let bumps = try await events.latestPositions(joined, types: bumpEventTypes, upTo: upTo)
-        return rooms.mapValues { r in
-            var r = r
-            r.bumpStamp = r.membership.membership == "join" ? (bumps[r.roomID] ?? r.membership.streamPos) : r.membership.streamPos
-            return r
-        }
+        return Dictionary(rooms.map { r in
+            (r.roomID, r.membership.membership == "join" ? (bumps[r.roomID] ?? r.membership.streamPos) : r.membership.streamPos)
+        }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Room IDs marked as direct chats in the user's `m.direct` account data.

@@ -36,8 +36,9 @@ extension ClientAPI {
             configs[roomID] = configs[roomID].map { $0.merged(cfg) } ?? cfg
         }
 
-        let configuredRooms = Array(configs.keys)
-        async let lastPosRead = events.lastPositions(configuredRooms)
+        // Where rooms sent before stand now, to tell which changed (none on a new connection).
+        let sentBefore = configs.keys.filter { sent[$0] != nil }
+        async let lastPosRead = events.lastPositions(sentBefore)
         var ownReceipts = Set<String>(), dmChanged = false
         if let from {
             let joined = configs.keys.filter { listed[$0]?.membership.membership == "join" }
@@ -82,13 +83,15 @@ extension ClientAPI {
             if case .initial = mode { known = [] } else { known = sent[roomID]?.lazyMembers ?? [] }
             jobs.append(RenderJob(room: room, config: cfg, mode: mode, knownMembers: known))
         }
-        let stamped = try await withBumpStamps(Dictionary(jobs.map { ($0.roomID, $0.room) }, uniquingKeysWith: { a, _ in a }),
-                                               upTo: upTo)
-        jobs = jobs.map { RenderJob(room: stamped[$0.roomID] ?? $0.room, config: $0.config, mode: $0.mode, knownMembers: $0.knownMembers) }
+        let jobRooms = jobs.map(\.room)
+        async let stampsRead = bumpStamps(jobRooms, upTo: upTo)
         var roomsOut: [String: JSON] = [:]
         let rendered = try await renderRooms(jobs, ctx: ctx)
+        let stamps = try await stampsRead
         for job in jobs {
-            guard let (json, nowKnown) = rendered[job.roomID] else { continue }
+            guard let (room, nowKnown) = rendered[job.roomID] else { continue }
+            var json = room
+            json["bump_stamp"] = .int(stamps[job.roomID] ?? job.room.membership.streamPos)
             roomsOut[job.roomID] = json
             records.append(SlidingSyncRoomRecord(roomID: job.roomID, sentUpTo: upTo, config: job.config.encoded, lazyMembers: nowKnown))
         }

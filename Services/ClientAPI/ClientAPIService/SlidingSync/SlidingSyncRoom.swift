@@ -26,6 +26,15 @@ extension ClientAPI {
     /// Renders a page of rooms: for each, the JSON and the users whose membership the client
     /// knows after this response (timeline senders, when `$LAZY` is asked for).
     func renderRooms(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> [String: (JSON, Set<String>)] {
+        // Joined rooms shown whole take their state from one read for the page, made beside the
+        // timelines; the members `$LAZY` selects are the timelines' senders, read after them.
+        var matchers: [String: RequiredStateMatcher] = [:]
+        for job in jobs where !job.invited && job.joined && job.changedSince == nil {
+            let m = RequiredStateMatcher(job.config.requiredState, me: ctx.user.userID, lazyMembers: [])
+            if !m.needsWholeState { matchers[job.roomID] = m }
+        }
+        let pageMatchers = matchers
+        async let stateRead = prefetchState(jobs: jobs, matchers: pageMatchers, ctx: ctx)
         var p = try await prefetchTimelines(jobs, ctx: ctx)
         struct Shown {
             var raw: [StoredEvent]
@@ -36,7 +45,7 @@ extension ClientAPI {
             var matcher: RequiredStateMatcher
         }
         var shown: [String: Shown] = [:]
-        var matchers: [String: RequiredStateMatcher] = [:]
+        var lazyRooms: [String] = [], lazySenders: Set<String> = []
         for job in jobs where !job.invited {
             let limit = job.config.timelineLimit
             var raw = p.timelines[job.roomID] ?? []
@@ -49,17 +58,21 @@ extension ClientAPI {
             let senders = Set(visible.map(\.event.sender))
             let matcher = RequiredStateMatcher(job.config.requiredState, me: ctx.user.userID, lazyMembers: senders)
             shown[job.roomID] = Shown(raw: raw, visible: visible, limited: limited, senders: senders, matcher: matcher)
-            // Whole state of the room is read per room; so is the state of rooms the user left.
-            if job.joined, job.changedSince == nil, !matcher.needsWholeState { matchers[job.roomID] = matcher }
+            if matchers[job.roomID] != nil, job.usesLazyMembers {
+                lazyRooms.append(job.roomID)
+                lazySenders.formUnion(senders)
+            }
         }
-        try await prefetchState(&p, jobs: jobs, matchers: matchers, ctx: ctx)
+        let pageState = try await stateRead
+        (p.state, p.memberCounts, p.heroes, p.unread) = (pageState.state, pageState.memberCounts, pageState.heroes, pageState.unread)
+        try await prefetchMembers(&p, rooms: lazyRooms, senders: lazySenders)
 
         var outs: [String: [String: JSON]] = [:]
         var stateLists: [String: [StoredEvent]] = [:]
         var known: [String: Set<String>] = [:]
         for job in jobs {
             let roomID = job.roomID
-            var out: [String: JSON] = ["bump_stamp": .int(job.room.bumpStamp)]
+            var out: [String: JSON] = [:]
             if case .initial = job.mode { out["initial"] = true }
             if job.invited {
                 let stripped = try await inviteState(job.room.membership, viewer: ctx.user.userID)
@@ -126,10 +139,9 @@ extension ClientAPI {
                 out["highlight_count"] = .int(h)
             }
             outs[roomID] = out
-            let lazyUsed = job.config.requiredState.contains { $0.type == "m.room.member" && $0.stateKey == "$LAZY" }
             let nowKnown: Set<String>
             if case .initial = job.mode { nowKnown = sh.senders } else { nowKnown = job.knownMembers.union(sh.senders) }
-            known[roomID] = lazyUsed ? nowKnown : []
+            known[roomID] = job.usesLazyMembers ? nowKnown : []
         }
 
         // Every room's state and timeline formatted together.
