@@ -59,28 +59,8 @@ public struct ConnectionURL: Sendable, Hashable {
     }
 
     private static func percentDecode(_ text: Substring) throws(ConnectionURLError) -> String {
-        var out: [UInt8] = []
-        var bytes = Array(text.utf8)[...]
-        while let b = bytes.popFirst() {
-            guard b == UInt8(ascii: "%") else { out.append(b); continue }
-            guard bytes.count >= 2,
-                  let hi = hexValue(bytes[bytes.startIndex]),
-                  let lo = hexValue(bytes[bytes.startIndex + 1]) else {
-                throw ConnectionURLError("bad percent escape")
-            }
-            out.append(hi << 4 | lo)
-            bytes = bytes.dropFirst(2)
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
-        default: return nil
-        }
+        guard let s = PercentEncoding.decode(text) else { throw ConnectionURLError("bad percent escape") }
+        return s
     }
 }
 

@@ -123,9 +123,9 @@ public struct MatrixResponder: HTTPResponder {
         var out: [String: [String]] = [:]
         for pair in q.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            // A malformed escape leaves the value as it came (with "+" still a space).
             func dec(_ s: Substring) -> String {
-                let plus = s.replacingOccurrences(of: "+", with: " ")
-                return plus.removingPercentEncoding ?? plus
+                PercentEncoding.decode(s, plusAsSpace: true) ?? s.replacingOccurrences(of: "+", with: " ")
             }
             let k = dec(kv[0])
             out[k, default: []].append(kv.count > 1 ? dec(kv[1]) : "")

@@ -1,4 +1,5 @@
 import HTTPTypes
+import MatrixCore
 
 /// Routes by path pattern (`/_matrix/client/v3/rooms/:roomId/send/:type/:txnId`) and method.
 /// Kept here rather than in the framework router so an unknown method on a known path can
@@ -85,10 +86,10 @@ public struct RouteTable: Sendable {
                 guard i < parts.count, parts[i] == l else { return nil }
             case .param(let name):
                 guard i < parts.count else { return nil }
-                params[name] = String(parts[i]).removingPercentEncoding ?? String(parts[i])
+                params[name] = PercentEncoding.decode(parts[i]) ?? String(parts[i])
             case .rest(let name):
                 guard i <= parts.count else { return nil }
-                params[name] = parts[i...].map { String($0).removingPercentEncoding ?? String($0) }.joined(separator: "/")
+                params[name] = parts[i...].map { PercentEncoding.decode($0) ?? String($0) }.joined(separator: "/")
                 return params
             }
         }
