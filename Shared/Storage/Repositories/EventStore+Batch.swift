@@ -19,23 +19,6 @@ public struct TimelineSlice: Sendable {
 /// Reads over many rooms in one statement each, for responses that render a page of rooms
 /// (sliding sync's room list): the cost is per page, not per room.
 extension EventStore {
-    /// Position of each room's latest event at or before `upTo`, whatever its type: the
-    /// room list's activity order.
-    public func lastActivity(_ rooms: [String], upTo: Int64) async throws -> [String: Int64] {
-        guard !rooms.isEmpty else { return [:] }
-        var out: [String: Int64] = [:]
-        // last_pos is exact unless the room moved past `upTo` since it was read.
-        for try await (r, p) in try await db.query("""
-            SELECT r.room_id, CASE WHEN r.last_pos <= \(upTo) THEN r.last_pos ELSE (
-                SELECT e.stream_pos FROM events e WHERE e.room_id = r.room_id AND e.stream_pos <= \(upTo) AND e.placement = 0
-                ORDER BY e.stream_pos DESC LIMIT 1) END
-            FROM rooms r WHERE r.room_id = ANY(\(rooms))
-            """).decode((String, Int64?).self) {
-            if let p { out[r] = p }
-        }
-        return out
-    }
-
     /// Newest events first, per room.
     public func latestEvents(_ slices: [TimelineSlice]) async throws -> [String: [StoredEvent]] {
         let slices = slices.filter { $0.limit > 0 }

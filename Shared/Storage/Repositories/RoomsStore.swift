@@ -42,6 +42,21 @@ public struct RoomsStore: Sendable {
         return (head, out)
     }
 
+    /// The stream head, the user's memberships, and the latest event position at that head of
+    /// each joined room, read together so all describe one moment.
+    public func roomList(of userID: String) async throws -> (head: Int64, memberships: [MembershipRow], activity: [String: Int64]) {
+        var head: Int64 = 0
+        var out: [MembershipRow] = []
+        var activity: [String: Int64] = [:]
+        for try await (h, m, a) in try await db.client.execute(HeadMembershipsAndActivity(userID: userID), logger: db.logger) {
+            head = h
+            guard let m else { continue }
+            out.append(m)
+            if let a { activity[m.roomID] = a }
+        }
+        return (head, out, activity)
+    }
+
     public func membership(_ roomID: String, _ userID: String) async throws -> MembershipRow? {
         try await Self.decode(db.query("""
             SELECT room_id, user_id, membership, event_id, sender, stream_pos FROM memberships

@@ -20,6 +20,27 @@ struct HeadAndMemberships: BoundStatement {
     }
 }
 
+/// The stream head, the user's memberships, and for joined rooms the position of the latest
+/// event at that head (a sliding-sync room list orders by it), from one snapshot. The head comes
+/// on every row; a user in no room gets one row with no membership.
+struct HeadMembershipsAndActivity: BoundStatement {
+    static let sql = """
+        SELECT h.pos, m.room_id, m.user_id, m.membership, m.event_id, m.sender, m.stream_pos,
+               CASE WHEN m.membership <> 'join' THEN NULL WHEN r.last_pos <= h.pos THEN r.last_pos ELSE (
+                   SELECT e.stream_pos FROM events e WHERE e.room_id = m.room_id AND e.stream_pos <= h.pos AND e.placement = 0
+                   ORDER BY e.stream_pos DESC LIMIT 1) END
+        FROM stream_head h LEFT JOIN memberships m ON m.user_id = $1 AND NOT m.forgotten
+        LEFT JOIN rooms r ON r.room_id = m.room_id
+        """
+    let bindings: PostgresBindings
+    init(userID: String) { bindings = bind { $0.append(userID) } }
+    func decodeRow(_ row: PostgresRow) throws -> (Int64, MembershipRow?, Int64?) {
+        let (h, r, u, m, e, s, p, a) = try row.decode((Int64, String?, String?, String?, String?, String?, Int64?, Int64?).self)
+        guard let r, let u, let m, let e, let s, let p else { return (h, nil, nil) }
+        return (h, MembershipRow(roomID: r, userID: u, membership: m, eventID: e, sender: s, streamPos: p), a)
+    }
+}
+
 /// $1 rooms, $2 after, $3 up to, $4 limit (arrays, one slot per room): the latest timeline
 /// events of each slot, newest first.
 struct LatestTimelineEvents: BoundStatement {

@@ -44,9 +44,11 @@ extension ClientAPI {
 
         let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
         while true {
-            let head = max(try await db.currentStreamHead(), from ?? 0)
-            let built = try await buildSlidingSync(request, user: user, from: from, upTo: head, sent: sent,
-                                                   previousCounts: previousCounts)
+            let list = try await rooms.roomList(of: user.userID)
+            let head = max(list.head, from ?? 0)
+            let built = try await buildSlidingSync(request, user: user, from: from, upTo: head,
+                                                   memberships: list.memberships, activity: list.activity,
+                                                   sent: sent, previousCounts: previousCounts)
             let remaining = Int(deadline.timeIntervalSinceNow * 1000)
             let draining = await notifier.draining
             if from == nil || built.hasNews || remaining <= 0 || Task.isCancelled || draining {

@@ -30,8 +30,9 @@ struct ListSelection: Sendable {
 extension ClientAPI {
     /// The user's room list: joined and invited rooms, plus rooms left since `from` that the
     /// connection had been sent (so the client learns about the leave), newest activity first.
-    func listedRooms(_ memberships: [MembershipRow], upTo: Int64, from: Int64?, sent: Set<String>,
-                     ignored: Set<String>) async throws -> [ListedRoom] {
+    /// `activity`: the latest event position of each joined room.
+    func listedRooms(_ memberships: [MembershipRow], activity last: [String: Int64], upTo: Int64, from: Int64?,
+                     sent: Set<String>, ignored: Set<String>) -> [ListedRoom] {
         let rows = memberships.filter { m in
             guard m.streamPos <= upTo else { return false }
             switch m.membership {
@@ -42,8 +43,6 @@ extension ClientAPI {
             default: return false
             }
         }
-        let joined = rows.filter { $0.membership == "join" }.map(\.roomID)
-        let last = try await events.lastActivity(joined, upTo: upTo)
         return rows.map { m in
             // Rooms the user is not in sort by when that membership happened.
             ListedRoom(membership: m, activity: m.membership == "join" ? (last[m.roomID] ?? m.streamPos) : m.streamPos)

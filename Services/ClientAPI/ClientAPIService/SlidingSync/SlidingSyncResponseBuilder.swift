@@ -15,14 +15,15 @@ struct SlidingSyncBuild: Sendable {
 }
 
 extension ClientAPI {
+    /// `memberships` and `activity` are the user's rooms as `RoomsStore.roomList` read them.
     func buildSlidingSync(_ req: SlidingSyncRequest, user: TokenOwner, from: Int64?, upTo: Int64,
+                          memberships: [MembershipRow], activity: [String: Int64],
                           sent: [String: SlidingSyncRoomRecord], previousCounts: String) async throws -> SlidingSyncBuild {
-        // The user's own settings and memberships, read side by side.
+        // The user's own settings, read side by side.
         async let ignoredRead = ignoredUsers(user.userID)
         async let directRead = directRooms(user.userID)
-        async let membershipsRead = rooms.memberships(of: user.userID)
-        let (ignored, direct, memberships) = try await (ignoredRead, directRead, membershipsRead)
-        let all = try await listedRooms(memberships, upTo: upTo, from: from, sent: Set(sent.keys), ignored: ignored)
+        let (ignored, direct) = try await (ignoredRead, directRead)
+        let all = listedRooms(memberships, activity: activity, upTo: upTo, from: from, sent: Set(sent.keys), ignored: ignored)
         let sel = try await selectLists(req, all: all, direct: direct)
         var configs = sel.configs
         var listed = sel.rooms
