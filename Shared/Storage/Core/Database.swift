@@ -10,12 +10,20 @@ public final class Database: Sendable {
     /// Shared by every store on this pool.
     public let tokenCache = TokenCache()
 
-    public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
+    /// `minConnections` are opened at start and kept open.
+    public init(url: String, maxConnections: Int = 20, minConnections: Int = 4, logger: Logger) throws {
         let parsed = try DatabaseURL(url)
         var cfg = PostgresClient.Configuration(
             host: parsed.host, port: parsed.port, username: parsed.user,
             password: parsed.password, database: parsed.database, tls: .disable)
         cfg.options.maximumConnections = maxConnections
+        // The pool arms a keep-alive timer, and past its minimum an idle timer, each time a
+        // connection goes back idle: a Task.sleep that, cancelled at the next query, still holds
+        // its memory until the deadline. At a thousand queries a second that was some 70 000
+        // pending timers, 40 MB. The first few connections carry most queries and are kept
+        // (as Synapse keeps cp_min); a broken one is replaced when it closes, so no keep-alive.
+        cfg.options.minimumConnections = min(minConnections, maxConnections)
+        cfg.options.keepAliveBehavior = nil
         // Prepared statements keep one plan. By default Postgres re-plans a statement whose
         // array parameters make each custom plan look cheaper than a generic one, and for the
         // short index reads of /sync that planning costs more than running them.

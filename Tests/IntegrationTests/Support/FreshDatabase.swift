@@ -53,7 +53,8 @@ func withFreshDatabase<T: Sendable>(migrated: Bool = true, maxConnections: Int =
 /// Runs a pool for the duration of `body`.
 func withRunningPool<T: Sendable>(url: String, maxConnections: Int, logger: Logger,
                                   _ body: (Database) async throws -> T) async throws -> T {
-    let db = try Database(url: url, maxConnections: maxConnections, logger: logger)
+    // Hundreds of test databases share one Postgres: none keeps idle connections open.
+    let db = try Database(url: url, maxConnections: maxConnections, minConnections: 0, logger: logger)
     return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
         group.addTask { await db.run() }
         defer { group.cancelAll() }
