@@ -1,3 +1,6 @@
+import NIOCore
+import NIOPosix
+
 /// A position advance and who it concerns: rooms whose members should look, and users.
 public struct StreamNotice: Sendable {
     public let pos: Int64
@@ -36,7 +39,12 @@ public actor Notifier {
     /// Bounds the memory of remembered rooms; forgetting only costs a read.
     private let maxRemembered = 20_000
 
-    public init() {}
+    /// Wait timeouts run on an event loop: a cancelled NIO timer is freed at once, where a
+    /// cancelled `Task.sleep` keeps its memory until its deadline (a woken long-poll's timer
+    /// would linger for the rest of its 30 s).
+    private let timers: any EventLoop
+
+    public init(timers: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()) { self.timers = timers }
 
     public func notify(_ n: StreamNotice) {
         head = max(head, n.pos)
@@ -70,9 +78,9 @@ public actor Notifier {
         guard timeoutMs > 0, !draining else { return false }
         nextID &+= 1
         let id = nextID
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(timeoutMs))
-            await self?.expire(id)
+        let timer = timers.scheduleTask(in: .milliseconds(Int64(timeoutMs))) { [weak self] in
+            guard let self else { return }
+            Task { await self.expire(id) }
         }
         let woke = await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
