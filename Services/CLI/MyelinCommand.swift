@@ -59,7 +59,8 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let config = ServerConfig()
         let logger = makeLogger(config, "myelin.migrate")
-        let db = try Database(url: config.databaseURL, logger: logger)
+        // A one-off run: no connections kept open beyond what it uses.
+        let db = try Database(url: config.databaseURL, minConnections: 0, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { g in
             g.addTask { await db.run() }
             let applied = try await Migrator(db: db).migrate()

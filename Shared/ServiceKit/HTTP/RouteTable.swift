@@ -96,5 +96,3 @@ public struct RouteTable: Sendable {
         return segs.count == parts.count ? params : nil
     }
 }
-
-import Foundation

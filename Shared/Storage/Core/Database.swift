@@ -81,9 +81,8 @@ public struct DatabaseURL: Sendable {
     public var database: String
 
     public init(_ string: String) throws {
-        let shape = "database URL must look like postgres://user:pass@host:port/db"
         guard let c = try? ConnectionURL(string), c.scheme == "postgres" || c.scheme == "postgresql" else {
-            throw StorageError.invalidConfiguration(shape)
+            throw StorageError.invalidConfiguration("database URL must look like postgres://user:pass@host:port/db")
         }
         self.host = c.host
         self.port = c.port ?? 5432

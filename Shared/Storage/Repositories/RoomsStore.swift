@@ -31,17 +31,6 @@ public struct RoomsStore: Sendable {
         return out
     }
 
-    /// The stream head and the user's memberships, read together so both describe one moment.
-    public func headAndMemberships(of userID: String) async throws -> (head: Int64, memberships: [MembershipRow]) {
-        var head: Int64 = 0
-        var out: [MembershipRow] = []
-        for try await (h, m) in try await db.client.execute(HeadAndMemberships(userID: userID), logger: db.logger) {
-            head = h
-            if let m { out.append(m) }
-        }
-        return (head, out)
-    }
-
     /// The stream head, the user's memberships, and the latest event position at that head of
     /// each joined room, read together so all describe one moment.
     public func roomList(of userID: String) async throws -> (head: Int64, memberships: [MembershipRow], activity: [String: Int64]) {

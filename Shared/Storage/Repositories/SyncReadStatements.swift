@@ -4,22 +4,6 @@ import PostgresNIO
 /// The rest of what a woken /sync reads for each client, prepared: unprepared, Postgres plans
 /// these joins on every call, which cost more than running them.
 
-/// The stream head and the user's memberships, from one snapshot. The head comes on every row;
-/// a user in no room gets one row with no membership.
-struct HeadAndMemberships: BoundStatement {
-    static let sql = """
-        SELECT h.pos, m.room_id, m.user_id, m.membership, m.event_id, m.sender, m.stream_pos
-        FROM stream_head h LEFT JOIN memberships m ON m.user_id = $1 AND NOT m.forgotten
-        """
-    let bindings: PostgresBindings
-    init(userID: String) { bindings = bind { $0.append(userID) } }
-    func decodeRow(_ row: PostgresRow) throws -> (Int64, MembershipRow?) {
-        let (h, r, u, m, e, s, p) = try row.decode((Int64, String?, String?, String?, String?, String?, Int64?).self)
-        guard let r, let u, let m, let e, let s, let p else { return (h, nil) }
-        return (h, MembershipRow(roomID: r, userID: u, membership: m, eventID: e, sender: s, streamPos: p))
-    }
-}
-
 /// The stream head, the user's memberships, and for joined rooms the position of the latest
 /// event at that head (a sliding-sync room list orders by it), from one snapshot. The head comes
 /// on every row; a user in no room gets one row with no membership.

@@ -28,10 +28,14 @@ extension ClientAPI {
             }
             mayWaitFirst = false
             // An incremental sync reads the head, the memberships and what moved in one go.
-            let probe = if let since, !fullState { try await userData.syncProbe(userID: user.userID, deviceID: user.deviceID, since: since) }
-                else { Optional<SyncProbe>.none }
-            let (head, memberships) = if let probe { (probe.head, probe.memberships) }
-                else { try await rooms.headAndMemberships(of: user.userID) }
+            let probe: SyncProbe? = if let since, !fullState {
+                try await userData.syncProbe(userID: user.userID, deviceID: user.deviceID, since: since)
+            } else { nil }
+            let (head, memberships): (Int64, [MembershipRow])
+            if let probe { (head, memberships) = (probe.head, probe.memberships) } else {
+                let list = try await rooms.roomList(of: user.userID)
+                (head, memberships) = (list.head, list.memberships)
+            }
             // Every room the user has a membership in wakes this sync.
             let memberRooms = Set(memberships.map(\.roomID))
             await notifier.remember(rooms: memberRooms, of: user.userID, asOf: head)
