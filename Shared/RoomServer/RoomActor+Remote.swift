@@ -83,7 +83,7 @@ extension RoomActor {
             }
             let extremities = snap.extremities.filter { !prevIDs.contains($0) } + [event.eventID]
             let room = RoomState(roomID: roomID, version: snap.version, state: newState)
-            let actions = try await server.pushActions(event, room)
+            let actions = try await server.pushActions([(event, room)]).first ?? []
             let write = RoomWrite(
                 roomID: roomID, expectedLastPos: snap.lastPos, createRoom: nil,
                 events: [NewEvent(event: event, json: event.json.canonicalString, updatesState: updatesState, txn: nil,

@@ -173,9 +173,10 @@ actor RoomActor {
                 return ([], results.map { $0! })
             }
             // Push rules read per-user settings from storage, so they run here, after building.
-            for (n, (i, ne)) in built.enumerated() {
-                let room = RoomState(roomID: roomID, version: snap.version, state: statesAfter[n])
-                let rows = try await server.pushActions(ne.event, room)
+            let rowsPerEvent = try await server.pushActions(zip(built, statesAfter).map { b, state in
+                (b.1.event, RoomState(roomID: roomID, version: snap.version, state: state))
+            })
+            for (n, ((i, ne), rows)) in zip(built, rowsPerEvent).enumerated() {
                 built[n] = (i, NewEvent(event: ne.event, json: ne.json, updatesState: ne.updatesState, txn: ne.txn, pushActions: rows))
             }
             let write = RoomWrite(

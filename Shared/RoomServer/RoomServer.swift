@@ -31,9 +31,10 @@ final class RoomServerCore: Sendable {
     func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
-/// Who an event notifies and how, given the room state right after it: called for every
-/// event before it is persisted, so its rows commit with it.
-public typealias PushActionsProvider = @Sendable (Event, RoomState) async throws -> [PushActionRow]
+/// Who each event notifies and how, given the room state right after it: called for every
+/// batch of events before it is persisted, so the rows commit with them. One call per batch,
+/// so per-user settings are read once for all of its events.
+public typealias PushActionsProvider = @Sendable ([(Event, RoomState)]) async throws -> [[PushActionRow]]
 
 /// The one path every local event takes: build → authorise → persist → notify.
 public final class RoomServer: Sendable {
@@ -42,7 +43,7 @@ public final class RoomServer: Sendable {
 
     public init(store: EventStore, serverName: ServerName, signingKey: SigningKey, logger: Logger,
                 onCommit: @escaping @Sendable ([CommittedEvent]) -> Void,
-                pushActions: @escaping PushActionsProvider = { _, _ in [] }) {
+                pushActions: @escaping PushActionsProvider = { $0.map { _ in [] } }) {
         core = RoomServerCore(store: store, serverName: serverName, signingKey: signingKey, logger: logger,
                               onCommit: onCommit, pushActions: pushActions)
     }

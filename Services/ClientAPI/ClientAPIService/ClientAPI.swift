@@ -70,7 +70,7 @@ public final class ClientAPI: Sendable {
                 for c in committed { publisher.publishEvent(c) }
                 pushDelivery.deliver(committed)
             },
-            pushActions: { event, room in try await pushEvaluator.actions(for: event, in: room) })
+            pushActions: { batch in try await pushEvaluator.actions(for: batch) })
     }
 
     /// Wakes local waiters and tells other processes about a non-event stream advance.

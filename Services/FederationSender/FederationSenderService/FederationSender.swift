@@ -101,12 +101,18 @@ public final class FederationSender: Sendable {
     private func routeEvents(_ entries: [StreamEntry]) async {
         let us = context.us.rawValue
         var wake = Set<String>()
+        // Each room's servers are read once per batch of entries, however many events it got.
+        var rooms: [String] = []
+        var seen = Set<String>()
         for e in entries {
             guard let room = e["room_id"] else { continue }
             if e["type"] == "m.room.member", let target = e["state_key"].flatMap(UserID.init) { wake.insert(target.server.rawValue) }
             guard let sender = e["sender"].flatMap(UserID.init), sender.server == context.us || e["type"] == "m.room.member" else {
                 continue
             }
+            if seen.insert(room).inserted { rooms.append(room) }
+        }
+        for room in rooms {
             do {
                 wake.formUnion(try await context.outbox.joinedServers(room, excluding: us))
             } catch {

@@ -33,8 +33,12 @@ public struct GlobPattern: Sendable, Hashable {
     /// True when the pattern matches some part of the value that starts and ends at a word
     /// boundary: the value's ends, or any character other than `[A-Za-z0-9_]`.
     public func matchesWords(_ value: String) -> Bool {
-        let chars = Array(value.lowercased())
-        return run(chars,
+        matchesWords(lowercased: Array(value.lowercased()))
+    }
+
+    /// As above, over a value already lowercased and split into characters.
+    public func matchesWords(lowercased chars: [Character]) -> Bool {
+        run(chars,
                    starts: { i in i == 0 || !Self.isWordCharacter(chars[i - 1]) },
                    ends: { j, n in j == n || !Self.isWordCharacter(chars[j]) })
     }
@@ -57,6 +61,8 @@ public struct GlobPattern: Sendable, Hashable {
             for k in 0..<m where states[k] && tokens[k] == .any { states[k + 1] = true }
         }
 
+        // Two state buffers, swapped each step, so a match allocates nothing per character.
+        var next = [Bool](repeating: false, count: m + 1)
         for i in 0...chars.count {
             if starts(i) { active[0] = true; anyActive = true }
             guard anyActive else { continue }
@@ -64,7 +70,7 @@ public struct GlobPattern: Sendable, Hashable {
             if active[m], ends(i, chars.count) { return true }
             guard i < chars.count else { break }
             let c = chars[i]
-            var next = [Bool](repeating: false, count: m + 1)
+            for k in 0...m { next[k] = false }
             anyActive = false
             for k in 0..<m where active[k] {
                 switch tokens[k] {
@@ -74,7 +80,7 @@ public struct GlobPattern: Sendable, Hashable {
                 }
                 anyActive = anyActive || next[k] || next[k + 1]
             }
-            active = next
+            swap(&active, &next)
         }
         return false
     }

@@ -20,41 +20,52 @@ public struct PushRuleEvaluator: Sendable {
     public let memberCount: Int
     /// The room's power levels, for `sender_notification_permission`.
     public let powerLevels: PowerLevels
-    private let body: String?
+    /// The body, lowercased once, for display-name matching.
+    private let body: [Character]?
 
     public init(event: Event, memberCount: Int, powerLevels: PowerLevels) {
         self.event = event
         self.memberCount = memberCount
         self.powerLevels = powerLevels
-        self.body = event.content["body"]?.stringValue
+        self.body = event.content["body"]?.stringValue.map { Array($0.lowercased()) }
     }
 
     public func evaluate(_ rules: PushRuleSet, displayName: String?) -> PushEvaluation {
-        var memo: [PushCondition: Bool] = [:]
-        return evaluate(rules, displayName: displayName, memo: &memo)
+        var memo = PushEvaluationMemo()
+        guard let rule = firstMatch(CompiledPushRules(rules), displayName: displayName, memo: &memo) else { return .noMatch }
+        return PushEvaluation(kind: rule.kind, ruleID: rule.ruleID, actions: rule.actions)
     }
 
-    /// As above, remembering in `memo` the outcome of every condition that does not depend on
-    /// the recipient: across the members of a room most rules are the same, so each
-    /// condition is worked out once per event rather than once per member.
-    public func evaluate(_ rules: PushRuleSet, displayName: String?, memo: inout [PushCondition: Bool]) -> PushEvaluation {
-        for (kind, rule) in rules.ordered where rule.enabled {
+    /// The first enabled rule that matches, remembering in `memo` the outcome of every
+    /// condition that does not depend on the recipient: across the members of a room most
+    /// rules are the same, so each condition is worked out once per event, not once per member.
+    public func firstMatch(_ rules: CompiledPushRules, displayName: String?,
+                           memo: inout PushEvaluationMemo) -> CompiledPushRules.Rule? {
+        for rule in rules.rules {
             var all = true
-            for c in rule.effectiveConditions(kind: kind) {
+            for c in rule.conditions {
                 let ok: Bool
-                if case .containsDisplayName = c {
-                    ok = matches(c, displayName: displayName)
-                } else if let known = memo[c] {
+                if case .containsDisplayName = c.condition {
+                    ok = containsDisplayName(displayName, memo: &memo)
+                } else if let known = memo.conditions[c] {
                     ok = known
                 } else {
-                    ok = matches(c, displayName: displayName)
-                    memo[c] = ok
+                    ok = matches(c.condition, displayName: displayName)
+                    memo.conditions[c] = ok
                 }
                 if !ok { all = false; break }
             }
-            if all { return PushEvaluation(kind: kind, ruleID: rule.ruleID, actions: rule.actions) }
+            if all { return rule }
         }
-        return .noMatch
+        return nil
+    }
+
+    private func containsDisplayName(_ displayName: String?, memo: inout PushEvaluationMemo) -> Bool {
+        guard let displayName else { return false }
+        if let known = memo.displayNames[displayName] { return known }
+        let ok = matches(.containsDisplayName, displayName: displayName)
+        memo.displayNames[displayName] = ok
+        return ok
     }
 
     public func matches(_ condition: PushCondition, displayName: String?) -> Bool {
@@ -71,7 +82,7 @@ public struct PushRuleEvaluator: Sendable {
             return items.contains { $0.isPushScalar && $0 == expected }
         case .containsDisplayName:
             guard let displayName, !displayName.isEmpty, let body else { return false }
-            return GlobPattern(literal: displayName).matchesWords(body)
+            return GlobPattern(literal: displayName).matchesWords(lowercased: body)
         case .roomMemberCount(let comparison):
             return MemberCountComparison(comparison)?.holds(for: memberCount) ?? false
         case .senderNotificationPermission(let key):

@@ -78,13 +78,6 @@ struct LockRooms: BoundStatement {
     func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
 }
 
-struct RoomLastPositions: BoundStatement {
-    static let sql = "SELECT room_id, last_pos FROM rooms WHERE room_id = ANY($1)"
-    let bindings: PostgresBindings
-    init(rooms: [String]) { bindings = bind { $0.append(rooms) } }
-    func decodeRow(_ row: PostgresRow) throws -> (String, Int64) { try row.decode((String, Int64).self) }
-}
-
 struct InsertEvents: CommandStatement {
     static let sql = """
         INSERT INTO events (stream_pos, event_id, room_id, type, state_key, sender, depth, origin_server_ts,
@@ -110,85 +103,6 @@ struct EventColumns {
     var isState: [Bool] = [], keys: [String] = [], senders: [String] = [], depths: [Int64] = []
     var tss: [Int64] = [], rel: [String] = [], relType: [String] = [], txnDev: [String] = []
     var txnIDs: [String] = [], jsons: [String] = [], placements: [Int16] = []
-}
-
-struct UpsertCurrentState: CommandStatement {
-    // Several changes to one key in a batch: the last one wins.
-    static let sql = """
-        INSERT INTO current_state (room_id, type, state_key, event_id, stream_pos)
-        SELECT DISTINCT ON (r, t, k) r, t, k, i, p
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS x(r, t, k, i, p)
-        ORDER BY r, t, k, p DESC
-        ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = EXCLUDED.event_id, stream_pos = EXCLUDED.stream_pos
-        """
-    let bindings: PostgresBindings
-    init(rooms: [String], types: [String], keys: [String], ids: [String], pos: [Int64]) {
-        bindings = bind { $0.append(rooms); $0.append(types); $0.append(keys); $0.append(ids); $0.append(pos) }
-    }
-}
-
-struct UpsertMemberships: CommandStatement {
-    static let sql = """
-        INSERT INTO memberships (room_id, user_id, membership, event_id, sender, stream_pos)
-        SELECT DISTINCT ON (r, u) r, u, m, i, s, p
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[]) AS x(r, u, m, i, s, p)
-        ORDER BY r, u, p DESC
-        ON CONFLICT (room_id, user_id) DO UPDATE SET membership = EXCLUDED.membership, event_id = EXCLUDED.event_id,
-            sender = EXCLUDED.sender, stream_pos = EXCLUDED.stream_pos, forgotten = FALSE
-        """
-    let bindings: PostgresBindings
-    init(rooms: [String], users: [String], memberships: [String], ids: [String], senders: [String], pos: [Int64]) {
-        bindings = bind {
-            $0.append(rooms); $0.append(users); $0.append(memberships); $0.append(ids); $0.append(senders); $0.append(pos)
-        }
-    }
-}
-
-struct InsertEventTxns: CommandStatement {
-    static let sql = """
-        INSERT INTO event_txns (user_id, device_id, txn_id, event_id, created_ts)
-        SELECT u, d, t, e, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(u, d, t, e)
-        ON CONFLICT DO NOTHING
-        """
-    let bindings: PostgresBindings
-    init(users: [String], devices: [String], txns: [String], events: [String], now: Int64) {
-        bindings = bind { $0.append(users); $0.append(devices); $0.append(txns); $0.append(events); $0.append(now) }
-    }
-}
-
-struct InsertPushActions: CommandStatement {
-    static let sql = """
-        INSERT INTO event_push_actions (room_id, event_id, user_id, stream_pos, thread_id, highlight, actions_json)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::bool[], $7::text[])
-        ON CONFLICT DO NOTHING
-        """
-    let bindings: PostgresBindings
-    init(rooms: [String], events: [String], users: [String], pos: [Int64], threads: [String], highlights: [Bool], actions: [String]) {
-        bindings = bind {
-            $0.append(rooms); $0.append(events); $0.append(users); $0.append(pos); $0.append(threads)
-            $0.append(highlights); $0.append(actions)
-        }
-    }
-}
-
-struct DeleteExtremities: CommandStatement {
-    static let sql = "DELETE FROM forward_extremities WHERE room_id = ANY($1)"
-    let bindings: PostgresBindings
-    init(rooms: [String]) { bindings = bind { $0.append(rooms) } }
-}
-
-struct InsertExtremities: CommandStatement {
-    static let sql = "INSERT INTO forward_extremities (room_id, event_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"
-    let bindings: PostgresBindings
-    init(rooms: [String], events: [String]) { bindings = bind { $0.append(rooms); $0.append(events) } }
-}
-
-struct UpdateRoomPositions: CommandStatement {
-    static let sql = """
-        UPDATE rooms SET last_pos = x.p FROM unnest($1::text[], $2::int8[]) AS x(r, p) WHERE rooms.room_id = x.r
-        """
-    let bindings: PostgresBindings
-    init(rooms: [String], pos: [Int64]) { bindings = bind { $0.append(rooms); $0.append(pos) } }
 }
 
 // MARK: authentication

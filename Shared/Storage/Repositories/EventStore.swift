@@ -68,7 +68,8 @@ public struct RoomWrite: Sendable {
     public let events: [NewEvent]
     public let extremities: [String]
     /// Current-state entries that change to events stored earlier (state resolution across
-    /// forks can bring back an older event); applied after `events`.
+    /// forks can bring back an older event); applied after `events`, except on a key one of
+    /// `events` itself sets (a join stored with the state from before it).
     public let stateChanges: [Event]
     public init(roomID: String, expectedLastPos: Int64?, createRoom: (version: String, creator: String)?,
                 events: [NewEvent], extremities: [String], stateChanges: [Event] = []) {
@@ -115,156 +116,24 @@ public struct EventStore: Sendable {
     // MARK: writing
 
     /// Stores every room's events in one transaction (group commit). Rooms whose cached
-    /// position is stale are skipped and reported as such; the rest commit together.
+    /// position is stale are skipped and reported as such; the rest commit together. The whole
+    /// commit is one call of a database function (`PersistRoomWrites`): one round trip.
     public func persist(_ writes: [RoomWrite]) async throws -> [RoomWriteOutcome] {
-        try await db.transaction { conn in
-            // Room locks in a fixed order, then the stream lock: no deadlocks across processes.
-            let roomIDs = Array(Set(writes.map(\.roomID))).sorted()
-            _ = try await conn.all(LockRooms(rooms: roomIDs), logger: log)
-            let sw = try await StreamWrite.begin(conn, logger: log)
-
-            var lastPos: [String: Int64] = [:]
-            for (r, p) in try await conn.all(RoomLastPositions(rooms: roomIDs), logger: log) { lastPos[r] = p }
-            // A client transaction already committed (by another process, which this writer's
-            // cache cannot know about) must not produce a second event: the write counts as
-            // stale, and the writer answers with the stored event when it retries.
-            let taken = try await takenTxns(writes.flatMap { $0.events.compactMap(\.txn) }, conn: conn)
-            func accept(_ w: RoomWrite) -> Bool {
-                Self.isCurrent(w, lastPos) && !w.events.contains { $0.txn.map { taken.contains(Self.txnKey($0)) } ?? false }
-            }
-            var outcomes: [RoomWriteOutcome] = []
-            var accepted: [(RoomWrite, [Int64])] = []
-            let total = writes.filter(accept).reduce(0) { $0 + $1.events.count }
-            var positions = try await sw.allocate(total)[...]
-            for w in writes {
-                guard accept(w) else { outcomes.append(.stale); continue }
-                let ps = Array(positions.prefix(w.events.count))
-                positions = positions.dropFirst(w.events.count)
-                accepted.append((w, ps))
-                outcomes.append(.committed(ps))
-                if let last = ps.last { lastPos[w.roomID] = last }
-            }
-            try await insert(accepted, conn: conn)
-            let head = accepted.flatMap(\.1).max()
-            if let head { try await sw.finish(head: head) }
-            return outcomes
+        guard !writes.isEmpty else { return [] }
+        var result: ([Bool], [Int64])?
+        for try await row in try await db.client.execute(PersistRoomWrites(writes, now: nowMillis()), logger: log) {
+            result = row
         }
-    }
-
-    static func txnKey(_ t: TxnRef) -> String { "\(t.userID)|\(t.deviceID)|\(t.txnID)" }
-
-    /// Which of `txns` already have an event.
-    private func takenTxns(_ txns: [TxnRef], conn: PostgresConnection) async throws -> Set<String> {
-        guard !txns.isEmpty else { return [] }
-        var taken = Set<String>()
-        let rows = try await conn.query("""
-            SELECT t.user_id, t.device_id, t.txn_id FROM event_txns t
-            JOIN unnest(\(txns.map(\.userID))::text[], \(txns.map(\.deviceID))::text[], \(txns.map(\.txnID))::text[]) AS x(u, d, i)
-              ON t.user_id = x.u AND t.device_id = x.d AND t.txn_id = x.i
-            """, logger: log)
-        for try await (u, d, i) in rows.decode((String, String, String).self) {
-            taken.insert(Self.txnKey(TxnRef(userID: u, deviceID: d, txnID: i)))
+        guard let (accepted, positions) = result, accepted.count == writes.count else {
+            throw StorageError.unexpected("myelin_persist_room_writes returned no outcome per write")
         }
-        return taken
-    }
-
-    static func isCurrent(_ w: RoomWrite, _ lastPos: [String: Int64]) -> Bool {
-        if w.createRoom != nil { return lastPos[w.roomID] == nil }
-        return lastPos[w.roomID] == w.expectedLastPos
-    }
-
-    private func insert(_ accepted: [(RoomWrite, [Int64])], conn: PostgresConnection) async throws {
-        guard !accepted.isEmpty else { return }
-        var ev = EventColumns()
-        var statePos: [Int64] = [], stateRoom: [String] = [], stateType: [String] = [], stateKey: [String] = [], stateID: [String] = []
-        var memRoom: [String] = [], memUser: [String] = [], memShip: [String] = [], memID: [String] = [], memSender: [String] = [], memPos: [Int64] = []
-        var redacts: [String] = [], redactionIDs: [String] = [], redactPos: [Int64] = []
-        var txnUser: [String] = [], txnDevice: [String] = [], txnKey: [String] = [], txnEvent: [String] = []
-        var paRoom: [String] = [], paEvent: [String] = [], paUser: [String] = [], paPos: [Int64] = []
-        var paThread: [String] = [], paHighlight: [Bool] = [], paActions: [String] = []
-
-        for (w, ps) in accepted {
-            if let c = w.createRoom {
-                try await conn.query("""
-                    INSERT INTO rooms (room_id, room_version, creator, created_ts, last_pos)
-                    VALUES (\(w.roomID), \(c.version), \(c.creator), \(nowMillis()), 0)
-                    """, logger: log)
-            }
-            for (ne, p) in zip(w.events, ps) {
-                let e = ne.event
-                ev.pos.append(p); ev.ids.append(e.eventID); ev.rooms.append(w.roomID); ev.types.append(e.type)
-                ev.isState.append(e.stateKey != nil); ev.keys.append(e.stateKey ?? ""); ev.senders.append(e.sender)
-                ev.depths.append(e.depth); ev.tss.append(e.originServerTS)
-                let relates = e.content["m.relates_to"]
-                ev.rel.append(relates?["event_id"]?.stringValue ?? ""); ev.relType.append(relates?["rel_type"]?.stringValue ?? "")
-                ev.txnDev.append(ne.txn?.deviceID ?? ""); ev.txnIDs.append(ne.txn?.txnID ?? ""); ev.jsons.append(ne.json)
-                ev.placements.append(ne.placement.rawValue)
-                if ne.updatesState, let sk = e.stateKey {
-                    statePos.append(p); stateRoom.append(w.roomID); stateType.append(e.type); stateKey.append(sk); stateID.append(e.eventID)
-                    if e.type == "m.room.member", let m = e.membership {
-                        memRoom.append(w.roomID); memUser.append(sk); memShip.append(m); memID.append(e.eventID)
-                        memSender.append(e.sender); memPos.append(p)
-                    }
-                }
-                if e.type == "m.room.redaction", ne.placement == .timeline, let target = e.redacts {
-                    redacts.append(target); redactionIDs.append(e.eventID); redactPos.append(p)
-                }
-                if let t = ne.txn {
-                    txnUser.append(t.userID); txnDevice.append(t.deviceID); txnKey.append(t.txnID); txnEvent.append(e.eventID)
-                }
-                for a in ne.pushActions {
-                    paRoom.append(w.roomID); paEvent.append(e.eventID); paUser.append(a.userID); paPos.append(p)
-                    paThread.append(a.threadID); paHighlight.append(a.highlight); paActions.append(a.actionsJSON)
-                }
-            }
+        var rest = positions[...]
+        return zip(writes, accepted).map { w, ok in
+            guard ok else { return .stale }
+            let ps = Array(rest.prefix(w.events.count))
+            rest = rest.dropFirst(w.events.count)
+            return .committed(ps)
         }
-        try await conn.run(InsertEvents(ev), logger: log)
-        // State resolution (or a join's state) may make events stored earlier current; they
-        // keep their own positions, and an outlier among them becomes part of the state.
-        for (w, ps) in accepted where !w.stateChanges.isEmpty {
-            let at = ps.last ?? 0
-            try await conn.query("""
-                UPDATE events SET placement = 1 WHERE event_id = ANY(\(w.stateChanges.map(\.eventID))) AND placement = 2
-                """, logger: log)
-            for e in w.stateChanges {
-                guard let sk = e.stateKey else { continue }
-                statePos.append(at); stateRoom.append(w.roomID); stateType.append(e.type); stateKey.append(sk); stateID.append(e.eventID)
-                if e.type == "m.room.member", let m = e.membership {
-                    memRoom.append(w.roomID); memUser.append(sk); memShip.append(m); memID.append(e.eventID)
-                    memSender.append(e.sender); memPos.append(at)
-                }
-            }
-        }
-        if !statePos.isEmpty {
-            try await conn.run(UpsertCurrentState(rooms: stateRoom, types: stateType, keys: stateKey, ids: stateID, pos: statePos), logger: log)
-        }
-        if !memPos.isEmpty {
-            try await conn.run(UpsertMemberships(rooms: memRoom, users: memUser, memberships: memShip, ids: memID,
-                                                 senders: memSender, pos: memPos), logger: log)
-        }
-        if !redacts.isEmpty {
-            try await conn.query("""
-                INSERT INTO redactions (redacts, redaction_id, stream_pos)
-                SELECT * FROM unnest(\(redacts)::text[], \(redactionIDs)::text[], \(redactPos)::int8[])
-                ON CONFLICT (redacts) DO NOTHING
-                """, logger: log)
-        }
-        if !txnUser.isEmpty {
-            try await conn.run(InsertEventTxns(users: txnUser, devices: txnDevice, txns: txnKey, events: txnEvent, now: nowMillis()), logger: log)
-        }
-        if !paPos.isEmpty {
-            try await conn.run(InsertPushActions(rooms: paRoom, events: paEvent, users: paUser, pos: paPos, threads: paThread,
-                                                 highlights: paHighlight, actions: paActions), logger: log)
-        }
-        // Extremities and last position per room.
-        var exRoom: [String] = [], exID: [String] = [], lpRoom: [String] = [], lpPos: [Int64] = []
-        for (w, ps) in accepted {
-            for x in w.extremities { exRoom.append(w.roomID); exID.append(x) }
-            if let last = ps.last { lpRoom.append(w.roomID); lpPos.append(last) }
-        }
-        try await conn.run(DeleteExtremities(rooms: lpRoom), logger: log)
-        try await conn.run(InsertExtremities(rooms: exRoom, events: exID), logger: log)
-        try await conn.run(UpdateRoomPositions(rooms: lpRoom, pos: lpPos), logger: log)
     }
 
     // MARK: reading

@@ -33,9 +33,7 @@ public struct FederationOutboxStore: Sendable {
     /// Servers other than `us` with a joined member in the room now.
     public func joinedServers(_ roomID: String, excluding us: String) async throws -> [String] {
         var out: [String] = []
-        for try await s in try await db.query("""
-            SELECT DISTINCT \(unescaped: Self.serverOfUser) FROM memberships WHERE room_id = \(roomID) AND membership = 'join'
-            """).decode(String.self) where s != us {
+        for try await s in try await db.client.execute(JoinedServers(roomID: roomID), logger: db.logger) where s != us {
             out.append(s)
         }
         return out.sorted()

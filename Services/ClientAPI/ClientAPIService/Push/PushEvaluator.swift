@@ -14,31 +14,44 @@ struct PushEvaluator: Sendable {
         self.serverName = serverName
     }
 
-    func actions(for event: Event, in room: RoomState) async throws -> [PushActionRow] {
-        let joined = room.state.values.filter { $0.type == "m.room.member" && $0.membership == "join" }
+    /// The rows of each event in `batch`, in order. Rulesets are read once for the batch.
+    func actions(for batch: [(Event, RoomState)]) async throws -> [[PushActionRow]] {
+        var joinedPerEvent: [[Event]] = []
+        var everyone = Set<String>()
+        for (event, room) in batch {
+            let joined = room.state.values.filter { $0.type == "m.room.member" && $0.membership == "join" }
+            joinedPerEvent.append(joined)
+            for m in joined { if let u = m.stateKey, u != event.sender, isLocal(u) { everyone.insert(u) } }
+        }
+        guard !everyone.isEmpty else { return batch.map { _ in [] } }
+        let ruleSets = try await rules.ruleSets(for: Array(everyone))
+        return zip(batch, joinedPerEvent).map { item, joined in
+            actions(for: item.0, in: item.1, joined: joined, ruleSets: ruleSets)
+        }
+    }
+
+    private func actions(for event: Event, in room: RoomState, joined: [Event],
+                         ruleSets: [String: CompiledPushRules]) -> [PushActionRow] {
         let recipients = joined.compactMap(\.stateKey).filter { $0 != event.sender && isLocal($0) }
         guard !recipients.isEmpty else { return [] }
-        let ruleSets = try await rules.ruleSets(for: recipients)
         let evaluator = PushRuleEvaluator(event: event, memberCount: joined.count, powerLevels: room.powerLevels)
         let thread = Self.threadID(of: event)
-        var memo: [PushCondition: Bool] = [:]
-        // Members with the same rules and outcome share one encoding of the actions.
-        var encoded: [[PushAction]: String] = [:]
+        var memo = PushEvaluationMemo()
         var rows: [PushActionRow] = []
         for user in recipients {
             guard let set = ruleSets[user] else { continue }
             let displayName = room.state[.member(user)]?.content["displayname"]?.stringValue
-            let result = evaluator.evaluate(set, displayName: displayName, memo: &memo)
-            guard result.notify else { continue }
-            let json = encoded[result.actions] ?? result.actions.json.canonicalString
-            encoded[result.actions] = json
-            rows.append(PushActionRow(userID: user, highlight: result.highlight, threadID: thread, actionsJSON: json))
+            guard let rule = evaluator.firstMatch(set, displayName: displayName, memo: &memo), rule.notify else { continue }
+            rows.append(PushActionRow(userID: user, highlight: rule.highlight, threadID: thread, actionsJSON: rule.actionsJSON))
         }
         return rows
     }
 
+    /// Whether a member's user ID is on this server: the part after the first colon, which
+    /// is all a joined member's state key (already a valid user ID) needs to be checked for.
     private func isLocal(_ userID: String) -> Bool {
-        UserID(userID)?.server == serverName
+        guard let colon = userID.utf8.firstIndex(of: UInt8(ascii: ":")) else { return false }
+        return userID.utf8[userID.utf8.index(after: colon)...].elementsEqual(serverName.rawValue.utf8)
     }
 
     /// The thread an event counts towards: its thread root, or the main timeline.

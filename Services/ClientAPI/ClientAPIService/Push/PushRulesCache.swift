@@ -1,7 +1,7 @@
 import Storage
 import MatrixCore
 
-/// Parsed rulesets of users this process has evaluated events for. Every use checks each
+/// Parsed and compiled rulesets of users this process has evaluated events for. Every use checks each
 /// user's latest change position in storage (one small query), so a change made through any
 /// process applies from the next event on, with no invalidation messages to lose.
 actor PushRulesCache {
@@ -12,7 +12,7 @@ actor PushRulesCache {
 
     private struct Entry {
         let version: Int64?
-        let rules: PushRuleSet
+        let rules: CompiledPushRules
     }
 
     init(store: PushRuleStore, capacity: Int = 50_000) {
@@ -21,11 +21,11 @@ actor PushRulesCache {
     }
 
     /// The current ruleset of every user given.
-    func ruleSets(for users: [String]) async throws -> [String: PushRuleSet] {
+    func ruleSets(for users: [String]) async throws -> [String: CompiledPushRules] {
         // Versions are read before rules: rules read later are at least that new, so an
         // entry is never newer-looking than its contents.
         let versions = try await store.versions(for: users)
-        var out: [String: PushRuleSet] = [:]
+        var out: [String: CompiledPushRules] = [:]
         var stale: [String] = []
         for user in users {
             if let e = entries[user], e.version == versions[user] { out[user] = e.rules } else { stale.append(user) }
@@ -34,7 +34,7 @@ actor PushRulesCache {
         let fresh = try await store.rules(for: stale)
         if entries.count + stale.count > capacity { entries.removeAll(keepingCapacity: true) }
         for user in stale {
-            let rules = (fresh[user] ?? UserPushRules(userID: user)).ruleSet
+            let rules = CompiledPushRules((fresh[user] ?? UserPushRules(userID: user)).ruleSet)
             entries[user] = Entry(version: versions[user], rules: rules)
             out[user] = rules
         }
