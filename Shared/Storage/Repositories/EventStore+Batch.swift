@@ -35,12 +35,8 @@ extension EventStore {
     public func currentState(rooms: [String], types: [String], members: [String]) async throws -> [String: [StoredEvent]] {
         guard !rooms.isEmpty, !types.isEmpty || !members.isEmpty else { return [:] }
         var out: [String: [StoredEvent]] = [:]
-        for s in try await Self.decodeEvents(db.query("""
-            SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
-            LEFT JOIN redactions r ON r.redacts = e.event_id
-            WHERE c.room_id = ANY(\(rooms))
-              AND (c.type = ANY(\(types)) OR (c.type = 'm.room.member' AND c.state_key = ANY(\(members))))
-            """)) {
+        for try await s in try await db.client.execute(CurrentStateOfRooms(rooms: rooms, types: types, members: members),
+                                                        logger: db.logger) {
             out[s.event.roomID, default: []].append(s)
         }
         return out

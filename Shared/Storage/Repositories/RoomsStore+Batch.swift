@@ -14,10 +14,7 @@ extension RoomsStore {
     public func memberCounts(_ rooms: [String]) async throws -> [String: (joined: Int64, invited: Int64)] {
         guard !rooms.isEmpty else { return [:] }
         var out: [String: (joined: Int64, invited: Int64)] = [:]
-        for try await (r, j, i) in try await db.query("""
-            SELECT room_id, count(*) FILTER (WHERE membership = 'join'), count(*) FILTER (WHERE membership = 'invite')
-            FROM memberships WHERE room_id = ANY(\(rooms)) GROUP BY room_id
-            """).decode((String, Int64, Int64).self) {
+        for try await (r, j, i) in try await db.client.execute(MemberCountsOfRooms(rooms: rooms), logger: db.logger) {
             out[r] = (j, i)
         }
         return out
@@ -29,17 +26,9 @@ extension RoomsStore {
     public func heroes(_ rooms: [String], viewer: String, limit: Int) async throws -> [String: [HeroRow]] {
         guard !rooms.isEmpty else { return [:] }
         var out: [String: [HeroRow]] = [:]
-        for try await (r, u, m, name, avatar) in try await db.query("""
-            SELECT m.room_id, m.user_id, m.membership, e.json::jsonb #>> '{content,displayname}', e.json::jsonb #>> '{content,avatar_url}'
-            FROM unnest(\(rooms)::text[]) AS x(r) CROSS JOIN LATERAL (
-                SELECT * FROM memberships m WHERE m.room_id = x.r AND m.user_id <> \(viewer)
-                  AND m.membership IN ('join', 'invite', 'leave', 'ban')
-                ORDER BY CASE m.membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END, m.user_id
-                LIMIT \(Int64(limit))) m
-            JOIN events e ON e.event_id = m.event_id
-            ORDER BY x.r, CASE m.membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END, m.user_id
-            """).decode((String, String, String, String?, String?).self) {
-            out[r, default: []].append(HeroRow(userID: u, membership: m, displayName: name, avatarURL: avatar))
+        for try await (r, hero) in try await db.client.execute(HeroesOfRooms(rooms: rooms, viewer: viewer, limit: limit),
+                                                             logger: db.logger) {
+            out[r, default: []].append(hero)
         }
         return out
     }

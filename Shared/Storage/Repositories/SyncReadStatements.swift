@@ -95,3 +95,55 @@ struct UnreadCounts: BoundStatement {
     init(userID: String, rooms: [String]) { bindings = bind { $0.append(userID); $0.append(rooms) } }
     func decodeRow(_ row: PostgresRow) throws -> (String, String, Int64, Int64) { try row.decode((String, String, Int64, Int64).self) }
 }
+
+/// $1 rooms, $2 types, $3 users: the current state of each room, limited to events of the
+/// types (any state key) and memberships of the users.
+struct CurrentStateOfRooms: BoundStatement {
+    static let sql = """
+        SELECT \(EventStore.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+        LEFT JOIN redactions r ON r.redacts = e.event_id
+        WHERE c.room_id = ANY($1) AND (c.type = ANY($2) OR (c.type = 'm.room.member' AND c.state_key = ANY($3)))
+        """
+    let bindings: PostgresBindings
+    init(rooms: [String], types: [String], members: [String]) {
+        bindings = bind { $0.append(rooms); $0.append(types); $0.append(members) }
+    }
+    func decodeRow(_ row: PostgresRow) throws -> StoredEvent {
+        try EventStore.storedEvent(row.decode(EventStore.EventColumnsRow.self))
+    }
+}
+
+/// $1 rooms: joined and invited member counts of each room that has members.
+struct MemberCountsOfRooms: BoundStatement {
+    static let sql = """
+        SELECT room_id, count(*) FILTER (WHERE membership = 'join'), count(*) FILTER (WHERE membership = 'invite')
+        FROM memberships WHERE room_id = ANY($1) GROUP BY room_id
+        """
+    let bindings: PostgresBindings
+    init(rooms: [String]) { bindings = bind { $0.append(rooms) } }
+    func decodeRow(_ row: PostgresRow) throws -> (String, Int64, Int64) { try row.decode((String, Int64, Int64).self) }
+}
+
+/// $1 rooms, $2 viewer, $3 limit: up to `limit` members of each room other than the viewer,
+/// joined first, then invited, then those who left or were banned, each by user ID, with the
+/// display name and avatar of their membership event.
+struct HeroesOfRooms: BoundStatement {
+    static let sql = """
+        SELECT m.room_id, m.user_id, m.membership, e.json::jsonb #>> '{content,displayname}', e.json::jsonb #>> '{content,avatar_url}'
+        FROM unnest($1::text[]) AS x(r) CROSS JOIN LATERAL (
+            SELECT * FROM memberships m WHERE m.room_id = x.r AND m.user_id <> $2
+              AND m.membership IN ('join', 'invite', 'leave', 'ban')
+            ORDER BY CASE m.membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END, m.user_id
+            LIMIT $3) m
+        JOIN events e ON e.event_id = m.event_id
+        ORDER BY x.r, CASE m.membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END, m.user_id
+        """
+    let bindings: PostgresBindings
+    init(rooms: [String], viewer: String, limit: Int) {
+        bindings = bind { $0.append(rooms); $0.append(viewer); $0.append(Int64(limit)) }
+    }
+    func decodeRow(_ row: PostgresRow) throws -> (String, HeroRow) {
+        let (r, u, m, name, avatar) = try row.decode((String, String, String, String?, String?).self)
+        return (r, HeroRow(userID: u, membership: m, displayName: name, avatarURL: avatar))
+    }
+}
