@@ -28,6 +28,8 @@ public final class ClientAPI: Sendable {
     let roomVersionCache = RoomVersionCache()
     let inboundTransactions = InboundTransactionGate()
     let presenceTouches = PresenceTouches()
+    /// Timeline and history-visibility reads that the syncs one message wakes share.
+    let sharedReads: SharedReads
     // Set once in init; the room server calls back into this object after commits.
     nonisolated(unsafe) private(set) var roomServer: RoomServer!
 
@@ -39,6 +41,7 @@ public final class ClientAPI: Sendable {
         self.db = db
         self.accounts = AccountStore(db: db)
         self.events = EventStore(db: db)
+        self.sharedReads = SharedReads(events: events)
         self.rooms = RoomsStore(db: db)
         self.userData = UserDataStore(db: db)
         self.notifier = Notifier()

@@ -18,10 +18,18 @@ struct HistoryFilter {
             userID: userID, visibilities: [], memberships: [], everythingVisible: true)
     }
 
-    /// Filters for many rooms in two queries.
-    static func loadMany(_ api: ClientAPI, rooms: [String], userID: String) async throws -> [String: HistoryFilter] {
-        let vis = try await api.events.stateHistory(rooms: rooms, type: "m.room.history_visibility", stateKey: "")
-            .mapValues { $0.map { ($0.0, HistoryVisibility(content: $0.1["content"] ?? [:])) } }
+    /// Filters for many rooms in two queries. With `asOf` (a head the caller saw; the filters
+    /// then apply to events at or below it), the visibility read is shared with other
+    /// requests asking the same.
+    static func loadMany(_ api: ClientAPI, rooms: [String], userID: String,
+                         asOf: Int64? = nil) async throws -> [String: HistoryFilter] {
+        let type = "m.room.history_visibility"
+        let raw = if let asOf {
+            try await api.sharedReads.stateHistory(rooms: rooms, type: type, stateKey: "", asOf: asOf)
+        } else {
+            try await api.events.stateHistory(rooms: rooms, type: type, stateKey: "")
+        }
+        let vis = raw.mapValues { $0.map { ($0.0, HistoryVisibility(content: $0.1["content"] ?? [:])) } }
         var out: [String: HistoryFilter] = [:]
         var restricted: [String] = []
         for r in rooms {

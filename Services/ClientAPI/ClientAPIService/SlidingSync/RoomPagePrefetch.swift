@@ -68,10 +68,10 @@ extension ClientAPI {
     func prefetchTimelines(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> RoomPagePrefetch {
         var p = RoomPagePrefetch()
         let shown = jobs.filter { !$0.invited }
-        async let timelines = events.latestEvents(shown.map {
+        async let timelines = sharedReads.latestEvents(shown.map {
             TimelineSlice(roomID: $0.roomID, after: $0.timelineSince ?? 0, upTo: $0.upTo(ctx), limit: $0.config.timelineLimit + 1)
         })
-        async let history = HistoryFilter.loadMany(self, rooms: shown.map(\.roomID), userID: ctx.user.userID)
+        async let history = HistoryFilter.loadMany(self, rooms: shown.map(\.roomID), userID: ctx.user.userID, asOf: ctx.upTo)
         p.timelines = try await timelines
         p.history = try await history
         return p

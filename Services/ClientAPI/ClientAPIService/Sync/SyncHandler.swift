@@ -197,10 +197,10 @@ struct SyncBuilder {
     /// Timeline and state of each planned room, read with a fixed number of queries for all.
     private func roomBodies(_ plans: [RoomPlan], ignored: Set<String>) async throws -> [String: [String: JSON]] {
         let limit = filter.timeline.limit ?? 10
-        async let timelineRead = api.events.latestEvents(plans.filter { limit > 0 && filter.timeline.allowsRoom($0.roomID) }.map {
+        async let timelineRead = api.sharedReads.latestEvents(plans.filter { limit > 0 && filter.timeline.allowsRoom($0.roomID) }.map {
             TimelineSlice(roomID: $0.roomID, after: $0.full ? 0 : $0.after, upTo: $0.upTo, limit: limit + 1)
         })
-        async let historyRead = HistoryFilter.loadMany(api, rooms: plans.map(\.roomID), userID: user.userID)
+        async let historyRead = HistoryFilter.loadMany(api, rooms: plans.map(\.roomID), userID: user.userID, asOf: upTo)
         let (timelines, history) = try await (timelineRead, historyRead)
         struct Shown { var timeline: [StoredEvent]; var limited: Bool; var start: Int64 }
         var shown: [String: Shown] = [:]
