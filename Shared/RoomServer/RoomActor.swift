@@ -159,6 +159,21 @@ actor RoomActor {
                     results[i] = .failure(error)
                 }
             }
+            // A refused request may retry a client transaction committed earlier (the room
+            // changed since, or it went through another process): it gets the stored event,
+            // as any retry does. Sends are not checked against storage before they get here.
+            let refusedTxns = items.indices.compactMap { i -> TxnRef? in
+                guard case .failure? = results[i] else { return nil }
+                return items[i].0.txn
+            }
+            if !refusedTxns.isEmpty {
+                try await loadCommittedTxns(refusedTxns)
+                for i in items.indices {
+                    if case .failure? = results[i], let t = items[i].0.txn, let stored = recentTxns[Self.txnKey(t)] {
+                        results[i] = .success(stored)
+                    }
+                }
+            }
             if built.isEmpty {
                 // Everything was refused against the cache, and no commit will check it: make
                 // sure another process has not changed the room (a join, new power levels)

@@ -68,4 +68,27 @@ struct RoomConcurrentSendTests {
         #expect(again.event.eventID == stored.first)
         #expect(try await db.int64("SELECT count(*) FROM events WHERE room_id = \(roomID) AND txn_id = 'txn-1'") == 1)
     }
+
+    /// A retry that reaches a room server which has not seen the transaction (a restart,
+    /// another process) is answered from storage: while the sender is still joined (the commit
+    /// finds the transaction taken) and after they left (the retry itself is refused).
+    @Test func aRetriedTransactionUnknownToTheRoomServerGetsTheStoredEvent() async throws {
+        let db = try TestDatabase.current().db
+        let server = try RoomFixtures.server(db)
+        let bob = RoomFixtures.user("bob")
+        let (roomID, _) = try await RoomFixtures.createRoom(server, creator: bob)
+        let txn = TxnRef(userID: bob, deviceID: "DEVICE", txnID: "retried")
+        let first = try await server.send(roomID: roomID, RoomFixtures.message(bob, "once", txn: txn))
+
+        let restarted = try RoomFixtures.server(db, label: "restarted")
+        let joinedRetry = try await restarted.send(roomID: roomID, RoomFixtures.message(bob, "once", txn: txn))
+        #expect(joinedRetry.event.eventID == first.event.eventID)
+
+        _ = try await server.send(roomID: roomID, EventRequest(sender: bob, type: "m.room.member", stateKey: bob,
+                                                               content: ["membership": "leave"]))
+        let again = try RoomFixtures.server(db, label: "restarted again")
+        let leftRetry = try await again.send(roomID: roomID, RoomFixtures.message(bob, "once", txn: txn))
+        #expect(leftRetry.event.eventID == first.event.eventID)
+        #expect(try await db.int64("SELECT count(*) FROM events WHERE room_id = \(roomID) AND txn_id = 'retried'") == 1)
+    }
 }

@@ -11,18 +11,18 @@ extension ClientAPI {
         t.get("/_matrix/client/v3/joined_rooms") { [self] req in
             .json(["joined_rooms": JSON(try await rooms.joinedRooms(req.user.userID))])
         }
+        // A retried transaction is answered by the room server: from its recent transactions, or
+        // from storage when the commit finds the transaction taken or the request is refused.
         t.put("/_matrix/client/v3/rooms/:roomId/send/:type/:txnId", rateLimited: true) { [self] req in
             let roomID = try req.param("roomId")
             let txn = TxnRef(userID: req.user.userID, deviceID: req.user.deviceID, txnID: try req.param("txnId"))
             let content = try req.json()
-            if let existing = try await events.txnEvent(txn) { return .json(["event_id": .string(existing)]) }
             let r = try await send(roomID, EventRequest(sender: req.user.userID, type: try req.param("type"), content: content, txn: txn))
             return .json(["event_id": .string(r.event.eventID)])
         }
         t.put("/_matrix/client/v3/rooms/:roomId/redact/:eventId/:txnId", rateLimited: true) { [self] req in
             let roomID = try req.param("roomId")
             let txn = TxnRef(userID: req.user.userID, deviceID: req.user.deviceID, txnID: try req.param("txnId"))
-            if let existing = try await events.txnEvent(txn) { return .json(["event_id": .string(existing)]) }
             let target = try req.param("eventId")
             var content = try req.jsonBody()
             content["redacts"] = nil
