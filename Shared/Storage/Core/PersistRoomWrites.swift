@@ -10,7 +10,7 @@ struct PersistRoomWrites: BoundStatement {
             $8::text[], $9::text[], $10::bool[], $11::text[], $12::text[], $13::int8[], $14::int8[], $15::text[],
             $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::int2[], $22::bool[], $23::text[],
             $24::text[], $25::int4[], $26::text[], $27::int4[], $28::text[], $29::text[], $30::bool[], $31::text[],
-            $32::int4[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[])
+            $32::int4[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[], $38::int8)
         """
     let bindings: PostgresBindings
 
@@ -66,7 +66,7 @@ struct PersistRoomWrites: BoundStatement {
             $0.append(xWrite); $0.append(xEvent)
             $0.append(paEvent); $0.append(paUser); $0.append(paThread); $0.append(paHighlight); $0.append(paActions)
             $0.append(scWrite); $0.append(scEvent); $0.append(scType); $0.append(scKey); $0.append(scMembership)
-            $0.append(scSender)
+            $0.append(scSender); $0.append(StreamWrite.lockKey)
         }
     }
 

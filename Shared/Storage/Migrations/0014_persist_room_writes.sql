@@ -9,7 +9,7 @@
 --     room's last position, the stream head) is written in the same transaction.
 -- Writes are described by w_* arrays, their events (in write order) by e_* arrays, the new
 -- extremities by x_*, push action rows by pa_* (pa_event is an index into e_*), and state
--- changes to events stored earlier by sc_*. Empty strings stand for "none" in e_* text
+-- changes to events stored earlier by sc_*; p_stream_lock is the stream lock's key. Empty strings stand for "none" in e_* text
 -- columns, as NULL elements cannot be sent in a typed array here.
 -- Returns which writes were accepted and the positions of their events, in order.
 CREATE FUNCTION myelin_persist_room_writes(
@@ -21,6 +21,7 @@ CREATE FUNCTION myelin_persist_room_writes(
     x_write INT[], x_event TEXT[],
     pa_event INT[], pa_user TEXT[], pa_thread TEXT[], pa_highlight BOOLEAN[], pa_actions TEXT[],
     sc_write INT[], sc_event TEXT[], sc_type TEXT[], sc_key TEXT[], sc_membership TEXT[], sc_sender TEXT[],
+    p_stream_lock BIGINT,
     OUT accepted BOOLEAN[], OUT positions BIGINT[])
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -45,7 +46,7 @@ BEGIN
     IF n_w = 0 THEN RETURN; END IF;
     PERFORM count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(r, 0))
                            FROM (SELECT DISTINCT r FROM unnest(w_room) AS r) AS d ORDER BY r) AS locked;
-    PERFORM pg_advisory_xact_lock(7236330002);
+    PERFORM pg_advisory_xact_lock(p_stream_lock);
 
     SELECT coalesce(array_agg(room_id), '{}'), coalesce(array_agg(last_pos), '{}') INTO known_rooms, known_last
     FROM rooms WHERE room_id = ANY(w_room);
@@ -89,6 +90,8 @@ BEGIN
     IF total > 0 THEN
         SELECT array_agg(p ORDER BY p) INTO fresh
         FROM (SELECT nextval('stream_positions') AS p FROM generate_series(1, total)) AS s;
+        -- Accepted events take the fresh positions in order.
+        positions := fresh;
     END IF;
     first_event := 1;
     FOR w IN 1..n_w LOOP
@@ -96,7 +99,6 @@ BEGIN
         IF accepted[w] THEN
             FOR e IN first_event .. first_event + cnt - 1 LOOP
                 e_pos[e] := fresh[next_fresh];
-                positions := positions || fresh[next_fresh];
                 next_fresh := next_fresh + 1;
             END LOOP;
             IF cnt > 0 THEN w_last[w] := e_pos[first_event + cnt - 1]; END IF;

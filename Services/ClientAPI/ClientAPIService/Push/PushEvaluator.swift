@@ -16,25 +16,26 @@ struct PushEvaluator: Sendable {
 
     /// The rows of each event in `batch`, in order. Rulesets are read once for the batch.
     func actions(for batch: [(Event, RoomState)]) async throws -> [[PushActionRow]] {
-        var joinedPerEvent: [[Event]] = []
+        // Every local joined member except the sender, per event, and the joined count.
+        var audiences: [(recipients: [String], joined: Int)] = []
         var everyone = Set<String>()
         for (event, room) in batch {
             let joined = room.state.values.filter { $0.type == "m.room.member" && $0.membership == "join" }
-            joinedPerEvent.append(joined)
-            for m in joined { if let u = m.stateKey, u != event.sender, isLocal(u) { everyone.insert(u) } }
+            let recipients = joined.compactMap(\.stateKey).filter { $0 != event.sender && isLocal($0) }
+            audiences.append((recipients, joined.count))
+            everyone.formUnion(recipients)
         }
         guard !everyone.isEmpty else { return batch.map { _ in [] } }
         let ruleSets = try await rules.ruleSets(for: Array(everyone))
-        return zip(batch, joinedPerEvent).map { item, joined in
-            actions(for: item.0, in: item.1, joined: joined, ruleSets: ruleSets)
+        return zip(batch, audiences).map { item, audience in
+            actions(for: item.0, in: item.1, recipients: audience.recipients, memberCount: audience.joined, ruleSets: ruleSets)
         }
     }
 
-    private func actions(for event: Event, in room: RoomState, joined: [Event],
+    private func actions(for event: Event, in room: RoomState, recipients: [String], memberCount: Int,
                          ruleSets: [String: CompiledPushRules]) -> [PushActionRow] {
-        let recipients = joined.compactMap(\.stateKey).filter { $0 != event.sender && isLocal($0) }
         guard !recipients.isEmpty else { return [] }
-        let evaluator = PushRuleEvaluator(event: event, memberCount: joined.count, powerLevels: room.powerLevels)
+        let evaluator = PushRuleEvaluator(event: event, memberCount: memberCount, powerLevels: room.powerLevels)
         let thread = Self.threadID(of: event)
         var memo = PushEvaluationMemo()
         var rows: [PushActionRow] = []
