@@ -30,6 +30,8 @@ public final class ClientAPI: Sendable {
     let presenceTouches = PresenceTouches()
     /// Timeline and history-visibility reads that the syncs one message wakes share.
     let sharedReads: SharedReads
+    /// The probes and unread counts of woken syncs, one statement for those that come together.
+    let syncBatches: SyncReadBatches
     // Set once in init; the room server calls back into this object after commits.
     nonisolated(unsafe) private(set) var roomServer: RoomServer!
 
@@ -44,6 +46,7 @@ public final class ClientAPI: Sendable {
         self.sharedReads = SharedReads(events: events)
         self.rooms = RoomsStore(db: db)
         self.userData = UserDataStore(db: db)
+        self.syncBatches = SyncReadBatches(userData: userData)
         self.notifier = Notifier()
         self.limiter = RateLimiter(perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst)
         self.logger = logger

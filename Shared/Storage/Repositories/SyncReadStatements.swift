@@ -75,25 +75,39 @@ struct AccountDataContent: BoundStatement {
     func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
 }
 
-/// $1 user, $2 rooms: notification and highlight counts per room and thread after the user's
-/// unthreaded read receipt and the receipt of that thread.
+/// $1 slots and $2 rooms (one entry per asked room), $3 users (by slot, from 1): notification
+/// and highlight counts per asked room and thread after the slot user's unthreaded read
+/// receipt and the receipt of that thread. Each room is its own index lookups.
 struct UnreadCounts: BoundStatement {
     static let sql = """
-        WITH reads AS (
-            SELECT r.room_id, r.thread_id, MAX(e.stream_pos) AS pos FROM receipts r JOIN events e ON e.event_id = r.event_id
-            WHERE r.room_id = ANY($2) AND r.user_id = $1 AND r.receipt_type IN ('m.read', 'm.read.private')
-            GROUP BY r.room_id, r.thread_id)
-        SELECT a.room_id, a.thread_id, count(*), count(*) FILTER (WHERE a.highlight)
-        FROM event_push_actions a
-        LEFT JOIN reads m ON m.room_id = a.room_id AND m.thread_id = ''
-        LEFT JOIN reads t ON t.room_id = a.room_id AND t.thread_id = a.thread_id
-        WHERE a.user_id = $1 AND a.room_id = ANY($2)
-          AND a.stream_pos > COALESCE(m.pos, 0) AND a.stream_pos > COALESCE(t.pos, 0)
-        GROUP BY a.room_id, a.thread_id
+        SELECT q.i, q.room_id, c.thread_id, c.n, c.h
+        FROM unnest($1::int4[], $2::text[]) AS q0(i, room_id)
+        CROSS JOIN LATERAL (SELECT q0.i, q0.room_id, ($3::text[])[q0.i] AS user_id) q
+        CROSS JOIN LATERAL (
+            WITH rd AS (
+                SELECT r.thread_id, MAX(e.stream_pos) AS pos FROM receipts r JOIN events e ON e.event_id = r.event_id
+                WHERE r.room_id = q.room_id AND r.user_id = q.user_id AND r.receipt_type IN ('m.read', 'm.read.private')
+                GROUP BY r.thread_id)
+            SELECT a.thread_id, count(*) AS n, count(*) FILTER (WHERE a.highlight) AS h
+            FROM event_push_actions a LEFT JOIN rd t ON t.thread_id = a.thread_id
+            WHERE a.user_id = q.user_id AND a.room_id = q.room_id
+              AND a.stream_pos > COALESCE((SELECT pos FROM rd WHERE thread_id = ''), 0) AND a.stream_pos > COALESCE(t.pos, 0)
+            GROUP BY a.thread_id) c
         """
     let bindings: PostgresBindings
-    init(userID: String, rooms: [String]) { bindings = bind { $0.append(userID); $0.append(rooms) } }
-    func decodeRow(_ row: PostgresRow) throws -> (String, String, Int64, Int64) { try row.decode((String, String, Int64, Int64).self) }
+    /// One slot per request: the user and the rooms asked for.
+    init(_ requests: [UnreadRequest]) {
+        bindings = bind {
+            $0.append(requests.enumerated().flatMap { i, r in Array(repeating: Int32(i + 1), count: r.rooms.count) })
+            $0.append(requests.flatMap(\.rooms))
+            $0.append(requests.map(\.userID))
+        }
+    }
+    /// The slot (from 0), room, thread, notifications and highlights.
+    func decodeRow(_ row: PostgresRow) throws -> (Int, String, String, Int64, Int64) {
+        let (i, r, th, n, h) = try row.decode((Int32, String, String, Int64, Int64).self)
+        return (Int(i) - 1, r, th, n, h)
+    }
 }
 
 /// $1 rooms, $2 types, $3 users: the current state of each room, limited to events of the

@@ -31,11 +31,16 @@ extension UserDataStore {
     /// One round trip for a woken incremental sync: where the stream is, the user's rooms, and
     /// which of the user's streams moved after `since`. Rooms are those joined at the head.
     public func syncProbe(userID: String, deviceID: String, since: Int64) async throws -> SyncProbe {
-        let probe = SyncChangesProbe(userID: userID, deviceID: deviceID, since: since)
-        for try await result in try await db.client.execute(probe, logger: db.logger) { return result }
-        throw PostgresProbeError.noRow
+        try await syncProbes([SyncProbeRequest(userID: userID, deviceID: deviceID, since: since)])[0]
+    }
+
+    /// `syncProbe` for several syncs in one statement and one snapshot, answers in request order.
+    public func syncProbes(_ requests: [SyncProbeRequest]) async throws -> [SyncProbe] {
+        var out = [SyncProbe?](repeating: nil, count: requests.count)
+        for try await (i, probe) in try await db.client.execute(SyncChangesProbes(requests), logger: db.logger) { out[i] = probe }
+        return try out.map { guard let p = $0 else { throw PostgresProbeError.noRow }; return p }
     }
 }
 
-/// The probe reads from the one-row stream head and aggregates: it always returns one row.
+/// The probe reads from the one-row stream head and aggregates: it returns one row per request.
 enum PostgresProbeError: Error { case noRow }

@@ -93,7 +93,7 @@ extension ClientAPI {
         async let state = events.currentState(rooms: shown, types: Array(types), members: Array(members))
         async let counts = rooms.memberCounts(shown)
         async let heroes = rooms.heroes(shown, viewer: ctx.user.userID, limit: 5)
-        async let unread = userData.unreadTotals(userID: ctx.user.userID, rooms: jobs.filter(\.joined).map(\.roomID))
+        async let unread = syncBatches.unreadTotals(userID: ctx.user.userID, rooms: jobs.filter(\.joined).map(\.roomID))
         var p = RoomPagePrefetch()
         p.state = try await state
         p.memberCounts = try await counts

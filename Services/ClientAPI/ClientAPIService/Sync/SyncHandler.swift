@@ -29,7 +29,7 @@ extension ClientAPI {
             mayWaitFirst = false
             // An incremental sync reads the head, the memberships and what moved in one go.
             let probe: SyncProbe? = if let since, !fullState {
-                try await userData.syncProbe(userID: user.userID, deviceID: user.deviceID, since: since)
+                try await syncBatches.syncProbe(userID: user.userID, deviceID: user.deviceID, since: since)
             } else { nil }
             let (head, memberships): (Int64, [MembershipRow])
             if let probe { (head, memberships) = (probe.head, probe.memberships) } else {
@@ -122,7 +122,7 @@ struct SyncBuilder {
             }
         }
         async let bodiesRead = roomBodies(plans, ignored: ignored)
-        async let unreadRead = api.userData.unreadCounts(userID: user.userID, rooms: plans.filter(\.joined).map(\.roomID))
+        async let unreadRead = api.syncBatches.unreadCounts(userID: user.userID, rooms: plans.filter(\.joined).map(\.roomID))
         var bodies = try await bodiesRead
         let unread = try await unreadRead
         for plan in plans {
