@@ -51,7 +51,7 @@ struct SyncReadBatchesTests {
         #expect(batched[1].memberships.allSatisfy { $0.userID == bob })
         #expect(batched.map(\.changes.receipts) == [true, true, true, false])
         for (request, answer) in zip(requests, batched) {
-            let alone = try await store.syncProbe(userID: request.userID, deviceID: request.deviceID, since: request.since)
+            let alone = try await store.syncProbes([request])[0]
             #expect(answer.head == alone.head)
             #expect(answer.memberships.map(\.eventID) == alone.memberships.map(\.eventID))
             #expect(answer.changes.roomsWithEvents == alone.changes.roomsWithEvents)
@@ -73,7 +73,7 @@ struct SyncReadBatchesTests {
         #expect(batched[0][solo] == nil)
         #expect(batched[1].isEmpty)
         #expect(batched[2][both]?["main"].map { [$0.0, $0.1] } == [1, 1])
-        let bobAlone = try await store.unreadCounts(userID: bob, rooms: [both, solo])
+        let bobAlone = try await store.unreadCounts([UnreadRequest(userID: bob, rooms: [both, solo])])[0]
         #expect(bobAlone[both]?["main"].map { [$0.0, $0.1] } == [1, 1])
         #expect(UserDataStore.totals(batched[0])[both].map { [$0.0, $0.1] } == [1, 1])
         #expect(try await store.unreadCounts([]).isEmpty)

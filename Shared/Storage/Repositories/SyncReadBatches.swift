@@ -9,12 +9,12 @@ public struct SyncReadBatches: Sendable {
         unread = ReadCoalescer { try await userData.unreadCounts($0) }
     }
 
-    /// `UserDataStore.syncProbe`, in a batch with the probes that come at the same time.
+    /// `UserDataStore.syncProbes` for one sync, in a batch with the probes that come at the same time.
     public func syncProbe(userID: String, deviceID: String, since: Int64) async throws -> SyncProbe {
         try await probes.read(SyncProbeRequest(userID: userID, deviceID: deviceID, since: since))
     }
 
-    /// `UserDataStore.unreadCounts`, in a batch with the counts asked at the same time.
+    /// `UserDataStore.unreadCounts` for one user, in a batch with the counts asked at the same time.
     public func unreadCounts(userID: String, rooms: [String]) async throws -> UnreadByRoom {
         guard !rooms.isEmpty else { return [:] }
         return try await unread.read(UnreadRequest(userID: userID, rooms: rooms))

@@ -28,13 +28,9 @@ public struct SyncProbe: Sendable {
 }
 
 extension UserDataStore {
-    /// One round trip for a woken incremental sync: where the stream is, the user's rooms, and
-    /// which of the user's streams moved after `since`. Rooms are those joined at the head.
-    public func syncProbe(userID: String, deviceID: String, since: Int64) async throws -> SyncProbe {
-        try await syncProbes([SyncProbeRequest(userID: userID, deviceID: deviceID, since: since)])[0]
-    }
-
-    /// `syncProbe` for several syncs in one statement and one snapshot, answers in request order.
+    /// One round trip for woken incremental syncs: where the stream is, each user's rooms, and
+    /// which of their streams moved after their `since` (rooms are those joined at the head).
+    /// Several syncs share one statement and one snapshot; answers come in request order.
     public func syncProbes(_ requests: [SyncProbeRequest]) async throws -> [SyncProbe] {
         var out = [SyncProbe?](repeating: nil, count: requests.count)
         for try await (i, probe) in try await db.client.execute(SyncChangesProbes(requests), logger: db.logger) { out[i] = probe }

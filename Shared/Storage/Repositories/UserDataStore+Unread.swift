@@ -10,14 +10,10 @@ public struct UnreadRequest: Sendable {
 public typealias UnreadByRoom = [String: [String: (Int64, Int64)]]
 
 extension UserDataStore {
-    /// Notification and highlight counts per room and thread: notifications after the user's
-    /// unthreaded read receipt and after the receipt of their own thread. Rooms and threads
-    /// with nothing unread are absent.
-    public func unreadCounts(userID: String, rooms: [String]) async throws -> UnreadByRoom {
-        try await unreadCounts([UnreadRequest(userID: userID, rooms: rooms)])[0]
-    }
-
-    /// `unreadCounts` for several users in one statement, answers in request order.
+    /// Notification and highlight counts per room and thread, for several users in one
+    /// statement, answers in request order: notifications after the user's unthreaded read
+    /// receipt and after the receipt of their own thread. Rooms and threads with nothing
+    /// unread are absent.
     public func unreadCounts(_ requests: [UnreadRequest]) async throws -> [UnreadByRoom] {
         var out = [UnreadByRoom](repeating: [:], count: requests.count)
         guard requests.contains(where: { !$0.rooms.isEmpty }) else { return out }
@@ -25,11 +21,6 @@ extension UserDataStore {
             out[i][r, default: [:]][th] = (n, h)
         }
         return out
-    }
-
-    /// Counts over every thread, per room.
-    public func unreadTotals(userID: String, rooms: [String]) async throws -> [String: (Int64, Int64)] {
-        Self.totals(try await unreadCounts(userID: userID, rooms: rooms))
     }
 
     /// Counts over every thread, per room.
