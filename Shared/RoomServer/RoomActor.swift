@@ -4,24 +4,43 @@ import MatrixCore
 import Storage
 
 /// Serialises writes to one room in this process and batches them: every request that
-/// arrives while a commit is in flight is built on top of the cached state and committed
-/// together. The cache (current state, extremities, depth, last position) is checked against
-/// Postgres inside the commit; if another process wrote the room meanwhile, it reloads and retries.
+/// arrives while a commit is in flight is built on top of the state that commit leaves and
+/// handed in right behind it (see `RoomActor+Pipeline.swift`). The cache (current state,
+/// extremities, depth, last position) is checked against Postgres inside the commit; if
+/// another process wrote the room meanwhile, it reloads and retries.
 actor RoomActor {
     let roomID: String
     let server: RoomServerCore
+    /// The room as of its last commit this actor saw (never a batch still in flight).
     var snapshot: Snapshot?
     /// Local sends (batched together) and other work on the room (events from other
     /// servers, joins over federation), run one after another in arrival order.
-    private var pending: [Pending] = []
-    private var running = false
+    var pending: [Pending] = []
+    var running = false
+    /// Batches handed to the persister and not finished yet, oldest first.
+    var inFlight: [InFlight] = []
+    var nextBatchID = 0
+    /// The drain, parked until a request arrives or a commit ends.
+    var parked: CheckedContinuation<Void, Never>?
+    /// A batch did not commit: nothing new is built until every batch in flight is back,
+    /// and their requests go back to the front of `pending` in order, from this index.
+    var flushing = false
+    var requeueAt = 0
 
     enum Pending {
-        case send(EventRequest, CheckedContinuation<EventResult, any Error>)
+        case send(Waiter)
         case task(@Sendable () async -> Void)
     }
+
+    struct Waiter {
+        let request: EventRequest
+        let continuation: CheckedContinuation<EventResult, any Error>
+        /// Commits this request already took part in that did not go through.
+        var attempts = 0
+    }
+
     /// Recent client transactions, so a retried send racing the first one returns the same event.
-    private var recentTxns: [String: EventResult] = [:]
+    var recentTxns: [String: EventResult] = [:]
 
     struct Snapshot {
         var version: RoomVersion
@@ -45,7 +64,7 @@ actor RoomActor {
 
     func submit(_ r: EventRequest) async throws -> EventResult {
         try await withCheckedThrowingContinuation { c in
-            pending.append(.send(r, c))
+            pending.append(.send(Waiter(request: r, continuation: c)))
             startDraining()
         }
     }
@@ -62,7 +81,9 @@ actor RoomActor {
     }
 
     private func startDraining() {
-        if !running {
+        if running {
+            wake()
+        } else {
             running = true
             Task { await self.drain() }
         }
@@ -73,15 +94,26 @@ actor RoomActor {
         while running { await Task.yield() }
         running = true
         defer { running = false; if !pending.isEmpty { startDraining() } }
-        let (built, results) = try await buildAndCommit(rs.map { ($0, nil) }, createBy: creator, atomic: true)
-        _ = built
-        return try results.map { try $0.get() }
+        let start = try await loadedSnapshot()
+        let batch = try await prepare(rs, on: start, atomic: true)
+        let write = RoomWrite(roomID: roomID, expectedLastPos: start.lastPos, createRoom: (start.version.id, creator),
+                              events: batch.built.map(\.1), extremities: batch.after.extremities)
+        let outcome: RoomWriteOutcome
+        do {
+            outcome = try await server.persister.persist(write)
+        } catch {
+            snapshot = nil
+            throw error
+        }
+        guard case .committed(let positions) = outcome else {
+            snapshot = start
+            throw RoomServerError.conflict
+        }
+        return try record(batch, positions: positions).map { try $0!.get() }
     }
 
     func cachedState() async throws -> RoomState {
-        // Another process may have written the room since the cache was loaded.
-        if let cached = snapshot?.lastPos, try await server.store.lastPos(roomID) != cached { snapshot = nil }
-        let s = try await loadedSnapshot()
+        let s = try await freshSnapshot()
         return RoomState(roomID: roomID, version: s.version, state: s.state)
     }
 
@@ -107,136 +139,11 @@ actor RoomActor {
         return s
     }
 
-    private func drain() async {
-        while !pending.isEmpty {
-            if case .task(let work) = pending[0] {
-                pending.removeFirst()
-                await work()
-                continue
-            }
-            // Every local send up to the next task goes into one batch.
-            var batch: [(EventRequest, CheckedContinuation<EventResult, any Error>)] = []
-            while let first = pending.first, case .send(let r, let c) = first {
-                batch.append((r, c))
-                pending.removeFirst()
-            }
-            do {
-                let (_, results) = try await buildAndCommit(batch.map { ($0.0, $0.1) }, createBy: nil, atomic: false)
-                for (item, r) in zip(batch, results) { item.1.resume(with: r) }
-            } catch {
-                for item in batch { item.1.resume(throwing: error) }
-            }
-        }
-        running = false
-    }
-
-    /// Builds every request on the cached state, commits the ones that pass auth, and returns
-    /// a result per request. Retries on a stale cache.
-    private func buildAndCommit(
-        _ items: [(EventRequest, CheckedContinuation<EventResult, any Error>?)], createBy: String?, atomic: Bool
-    ) async throws -> ([NewEvent], [Result<EventResult, any Error>]) {
-        for attempt in 0..<4 {
-            if attempt > 0 { try await loadCommittedTxns(items.compactMap(\.0.txn)) }
-            var snap = try await loadedSnapshot()
-            let start = snap
-            var results: [Result<EventResult, any Error>?] = Array(repeating: nil, count: items.count)
-            var built: [(Int, NewEvent)] = []
-            var statesAfter: [StateMap] = []
-            var seenInBatch: [String: Int] = [:]
-            var duplicates: [(Int, Int)] = []
-            for (i, (req, _)) in items.enumerated() {
-                if let key = req.txn.map(Self.txnKey) {
-                    if let prev = recentTxns[key] { results[i] = .success(prev); continue }
-                    if let first = seenInBatch[key] { duplicates.append((i, first)); continue }
-                    seenInBatch[key] = i
-                }
-                do {
-                    let ne = try build(req, on: &snap)
-                    built.append((i, ne))
-                    statesAfter.append(snap.state)
-                } catch {
-                    if atomic { throw error }
-                    results[i] = .failure(error)
-                }
-            }
-            // A refused request may retry a client transaction committed earlier (the room
-            // changed since, or it went through another process): it gets the stored event,
-            // as any retry does. Sends are not checked against storage before they get here.
-            let refusedTxns = items.indices.compactMap { i -> TxnRef? in
-                guard case .failure? = results[i] else { return nil }
-                return items[i].0.txn
-            }
-            if !refusedTxns.isEmpty {
-                try await loadCommittedTxns(refusedTxns)
-                for i in items.indices {
-                    if case .failure? = results[i], let t = items[i].0.txn, let stored = recentTxns[Self.txnKey(t)] {
-                        results[i] = .success(stored)
-                    }
-                }
-            }
-            if built.isEmpty {
-                // Everything was refused against the cache, and no commit will check it: make
-                // sure another process has not changed the room (a join, new power levels)
-                // before refusing for good.
-                let refused = results.contains { if case .failure = $0 { true } else { false } }
-                if refused, let cached = start.lastPos, try await server.store.lastPos(roomID) != cached {
-                    snapshot = nil
-                    server.logger.debug("room \(roomID) changed elsewhere; rechecking refused events (attempt \(attempt + 1))")
-                    continue
-                }
-                for (dup, first) in duplicates { results[dup] = results[first] }
-                return ([], results.map { $0! })
-            }
-            // Push rules read per-user settings from storage, so they run here, after building.
-            let rowsPerEvent = try await server.pushActions(zip(built, statesAfter).map { b, state in
-                (b.1.event, RoomState(roomID: roomID, version: snap.version, state: state))
-            })
-            for (n, ((i, ne), rows)) in zip(built, rowsPerEvent).enumerated() {
-                built[n] = (i, NewEvent(event: ne.event, json: ne.json, updatesState: ne.updatesState, txn: ne.txn, pushActions: rows))
-            }
-            let write = RoomWrite(
-                roomID: roomID, expectedLastPos: start.lastPos,
-                createRoom: createBy.map { (snap.version.id, $0) },
-                events: built.map(\.1), extremities: snap.extremities)
-            let outcome: RoomWriteOutcome
-            do {
-                outcome = try await server.persister.persist(write)
-            } catch {
-                snapshot = nil
-                throw error
-            }
-            switch outcome {
-            case .stale:
-                snapshot = createBy == nil ? nil : start
-                if createBy != nil { throw RoomServerError.conflict }
-                server.logger.debug("room \(roomID) changed elsewhere; reloading (attempt \(attempt + 1))")
-                continue
-            case .committed(let positions):
-                snap.lastPos = positions.last ?? snap.lastPos
-                snapshot = snap
-                var committed: [CommittedEvent] = []
-                if recentTxns.count > 2000 { recentTxns.removeAll(keepingCapacity: true) }
-                for ((i, ne), pos) in zip(built, positions) {
-                    let r = EventResult(event: ne.event, streamPos: pos)
-                    results[i] = .success(r)
-                    if let t = ne.txn { recentTxns[Self.txnKey(t)] = r }
-                    committed.append(CommittedEvent(event: ne.event, streamPos: pos, pushActions: ne.pushActions))
-                }
-                for (dup, first) in duplicates { results[dup] = results[first] }
-                Counter(label: "myelin_events_persisted_total").increment(by: committed.count)
-                Recorder(label: "myelin_room_batch_size").record(committed.count)
-                server.onCommit(committed)
-                return (built.map(\.1), results.map { $0! })
-            }
-        }
-        throw RoomServerError.conflict
-    }
-
     static func txnKey(_ t: TxnRef) -> String { "\(t.userID)|\(t.deviceID)|\(t.txnID)" }
 
-    /// After a stale commit: transactions another process committed meanwhile are answered
-    /// with their stored event instead of being sent again.
-    private func loadCommittedTxns(_ txns: [TxnRef]) async throws {
+    /// Transactions committed earlier (by another process, or before the room changed) are
+    /// answered with their stored event instead of being sent again.
+    func loadCommittedTxns(_ txns: [TxnRef]) async throws {
         for t in txns where recentTxns[Self.txnKey(t)] == nil {
             guard let id = try await server.store.txnEvent(t), let stored = try await server.store.event(id) else { continue }
             recentTxns[Self.txnKey(t)] = EventResult(event: stored.event, streamPos: stored.streamPos)
@@ -282,7 +189,7 @@ actor RoomActor {
     }
 
     /// Fills in the DAG fields, signs, authorises against the working state and applies it.
-    private func build(_ req: EventRequest, on snap: inout Snapshot) throws -> NewEvent {
+    func build(_ req: EventRequest, on snap: inout Snapshot) throws -> NewEvent {
         let state = RoomState(roomID: roomID, version: snap.version, state: snap.state)
         try req.precondition?(state)
         guard req.type.utf8.count <= 255, (req.stateKey?.utf8.count ?? 0) <= 255 else {

@@ -37,6 +37,8 @@ struct RoomConcurrentSendTests {
         // Every commit was reported once, for waking syncs and publishing.
         #expect(Set(commits.all.map(\.event.eventID)) == Set(chain.events.map(\.event.eventID)))
         #expect(commits.all.count == chain.events.count)
+        // Batches commit behind one another and are announced in stream order.
+        #expect(commits.all.map(\.streamPos) == commits.all.map(\.streamPos).sorted())
     }
 
     @Test func duplicateTransactionIDsSentConcurrentlyGiveOneEvent() async throws {
