@@ -23,14 +23,14 @@ from resources import RssSampler, Target, rss_bytes
 SCALES = {
     "quick": dict(send_n_c1=50, send_n=200, seconds=15, fanout_n=5, longpoll_ms=10000,
                   sync_rooms=10, sync_msgs=3, initial_sync_n=2, wakeup_n=3, accounts_n=10,
-                  wrk_connections=16, wrk_seconds=3, reps=2),
+                  wrk_connections=(16, 64), wrk_seconds=3, reps=2),
     "normal": dict(send_n_c1=500, send_n=2000, seconds=60, fanout_n=50, longpoll_ms=30000,
                    sync_rooms=100, sync_msgs=20, initial_sync_n=10, wakeup_n=20, accounts_n=100,
-                   wrk_connections=16, wrk_seconds=10, reps=2),
+                   wrk_connections=(16, 64), wrk_seconds=10, reps=2),
 }
 
 # Table order.
-ORDER = ["send_1room_c1", "send_1room_c16", "send_1room_c64", "send_64rooms_c64", "wrk_send_c16",
+ORDER = ["send_1room_c1", "send_1room_c16", "send_1room_c64", "send_64rooms_c64", "wrk_send_c16", "wrk_send_c64",
          "fanout_20", "initial_sync_full", "initial_sync_limit1", "incremental_sync_wakeup",
          "sliding_sync_initial", "sliding_sync_wakeup", "register", "login", "create_room"]
 

@@ -43,8 +43,11 @@ def rows(data, order, pgbench):
                 vals[t] = None
         out.append((label, unit, vals))
 
+    present = [k for k in order if any(k in data[t]["workloads"] for t in targets)]
+    # The insert ceiling goes right after the last send row, beside the send figures.
+    last_send = next((k for k in reversed(present) if "send" in k), None)
     for key in order:
-        if not any(key in data[t]["workloads"] for t in targets):
+        if key not in present:
             continue
         w = lambda d, k=key: d["workloads"][k]
         sample = next(data[t]["workloads"][key] for t in targets if key in data[t]["workloads"])
@@ -59,7 +62,7 @@ def rows(data, order, pgbench):
         row(f"{key} CPU server+pg", "ms/op",
             lambda d, w=w: w(d)["cpu_server_ms_per_op"] + w(d)["cpu_pg_ms_per_op"])
         row(f"{key} errors", "count", lambda d, w=w: w(d)["errors"])
-        if key == "send_64rooms_c64" and pgbench:
+        if key == last_send and pgbench:
             out.append(("pgbench 1-row insert ceiling", "tps", {t: pgbench.get("tps") for t in targets}))
     for phase in ("idle", "peak", "after"):
         row(f"memory RSS {phase}", "MB", lambda d, p=phase: d["memory"][f"{p}_bytes"] / MB)

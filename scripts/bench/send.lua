@@ -1,10 +1,11 @@
 -- wrk script: PUT /send with a unique transaction id per request.
--- BENCH_TOKEN, BENCH_ROOM (URL-encoded) and BENCH_TXN come from the environment.
-local token = os.getenv("BENCH_TOKEN")
+-- BENCH_TOKENS (comma-separated; requests take them in turn), BENCH_ROOM (URL-encoded)
+-- and BENCH_TXN come from the environment.
+local tokens = {}
+for t in string.gmatch(os.getenv("BENCH_TOKENS"), "[^,]+") do tokens[#tokens + 1] = t end
 local room = os.getenv("BENCH_ROOM")
 local prefix = os.getenv("BENCH_TXN")
 local body = '{"msgtype":"m.text","body":"wrk message"}'
-local headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
 local threads = 0
 local counter = 0
 
@@ -16,6 +17,8 @@ end
 function request()
   counter = counter + 1
   local path = "/_matrix/client/v3/rooms/" .. room .. "/send/m.room.message/" .. prefix .. "-" .. tid .. "-" .. counter
+  local headers = { ["Authorization"] = "Bearer " .. tokens[counter % #tokens + 1],
+                    ["Content-Type"] = "application/json" }
   return wrk.format("PUT", path, headers, body)
 end
 

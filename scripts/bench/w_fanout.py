@@ -1,5 +1,8 @@
 """Workload (b): fan-out. 20 members of one room long-poll /sync; one sends.
-Latency is from the send returning until all 20 have the event."""
+Latency is from the send returning until all 20 have the event. A member that
+got the event polls again once the round is over: the 20 clients share one
+Python process, and re-issuing polls while the other responses are arriving
+would count the client's own work as server delay."""
 import asyncio
 import json
 import time
@@ -25,6 +28,8 @@ async def _fanout(st, scale):
     seen = [dict() for _ in users]  # per member: event_id -> arrival time
     changed = asyncio.Condition()
     stop = asyncio.Event()
+    round_over = asyncio.Event()
+    round_over.set()
     since = [(await u.sync(filter_json=flt))["next_batch"] for u in users]
 
     async def poll(k):
@@ -32,10 +37,13 @@ async def _fanout(st, scale):
             body = await users[k].sync(since[k], timeout_ms=scale["longpoll_ms"], filter_json=flt)
             now = time.perf_counter()
             since[k] = body["next_batch"]
-            for eid in timeline_event_ids(body, room):
+            got = list(timeline_event_ids(body, room))
+            for eid in got:
                 seen[k].setdefault(eid, now)
             async with changed:
                 changed.notify_all()
+            if got:
+                await round_over.wait()
 
     pollers = [asyncio.create_task(poll(k)) for k in range(len(users))]
     lat, errors = [], 0
@@ -45,6 +53,7 @@ async def _fanout(st, scale):
             if time.monotonic() > t_end:
                 break
             await asyncio.sleep(0.2)  # let every member park its long-poll again
+            round_over.clear()
             eid = await users[0].send_text(room, f"fan-out {i}")
             t_sent = time.perf_counter()
             try:
@@ -54,11 +63,13 @@ async def _fanout(st, scale):
                 lat.append(max(s[eid] for s in seen) - t_sent)
             except asyncio.TimeoutError:
                 errors += 1
+            round_over.set()
             for p in pollers:
                 if p.done() and p.exception():
                     raise p.exception()
     finally:
         stop.set()
+        round_over.set()
         for p in pollers:
             p.cancel()
         await asyncio.gather(*pollers, return_exceptions=True)

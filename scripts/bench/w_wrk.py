@@ -1,5 +1,6 @@
 """Workload (a, raw): send throughput with wrk, which is not limited by the
-Python client's CPU. One user, one room, fixed duration."""
+Python client's CPU. The 16 senders of the send workload take turns in one
+room, at each concurrency, for a fixed duration."""
 import asyncio
 import itertools
 import os
@@ -13,12 +14,12 @@ LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "send.lua")
 _round = itertools.count()
 
 
-async def _wrk(target, user, room, scale):
-    env = {**os.environ, "BENCH_TOKEN": user.token, "BENCH_ROOM": quote(room, safe=""),
+async def _wrk(target, users, room, connections, scale):
+    env = {**os.environ, "BENCH_TOKENS": ",".join(u.token for u in users), "BENCH_ROOM": quote(room, safe=""),
            "BENCH_TXN": f"wrk{os.getpid()}r{next(_round)}"}
     u = urlparse(target.url)
     proc = await asyncio.create_subprocess_exec(
-        "wrk", "-t2", f"-c{scale['wrk_connections']}", f"-d{scale['wrk_seconds']}s", "--timeout", "10s",
+        "wrk", "-t2", f"-c{connections}", f"-d{scale['wrk_seconds']}s", "--timeout", "10s",
         "-s", LUA, f"{u.scheme}://{u.netloc}/", env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), scale["wrk_seconds"] + 30)
@@ -37,5 +38,7 @@ def available():
 
 
 async def run(target, st, scale):
-    return {f"wrk_send_c{scale['wrk_connections']}":
-            await measured(target, _wrk(target, st["users"][0], st["room"], scale))}
+    out = {}
+    for c in scale["wrk_connections"]:
+        out[f"wrk_send_c{c}"] = await measured(target, _wrk(target, st["users"], st["room"], c, scale))
+    return out

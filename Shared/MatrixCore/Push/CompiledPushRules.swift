@@ -27,14 +27,29 @@ public struct CompiledPushRules: Sendable {
     }
 }
 
-/// A condition with its hash computed up front: a memo key that is cheap to look up.
+/// A condition with its hash computed up front (a memo key that is cheap to look up) and its
+/// parameters parsed once: property paths, glob patterns and member-count comparisons, which
+/// would otherwise be parsed again for every recipient of every event.
 struct KeyedCondition: Sendable, Hashable {
     let condition: PushCondition
     let hash: Int
+    let path: PropertyPath?
+    let glob: GlobPattern?
+    let countComparison: MemberCountComparison?
 
     init(_ condition: PushCondition) {
         self.condition = condition
         self.hash = condition.hashValue
+        switch condition {
+        case .eventMatch(let key, let pattern):
+            (path, glob, countComparison) = (PropertyPath(key), GlobPattern(pattern), nil)
+        case .eventPropertyIs(let key, _), .eventPropertyContains(let key, _):
+            (path, glob, countComparison) = (PropertyPath(key), nil, nil)
+        case .roomMemberCount(let comparison):
+            (path, glob, countComparison) = (nil, nil, MemberCountComparison(comparison))
+        case .containsDisplayName, .senderNotificationPermission, .unrecognised:
+            (path, glob, countComparison) = (nil, nil, nil)
+        }
     }
 
     func hash(into hasher: inout Hasher) { hasher.combine(hash) }

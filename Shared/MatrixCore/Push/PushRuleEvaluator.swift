@@ -20,7 +20,7 @@ public struct PushRuleEvaluator: Sendable {
     public let memberCount: Int
     /// The room's power levels, for `sender_notification_permission`.
     public let powerLevels: PowerLevels
-    /// The body, lowercased once, for display-name matching.
+    /// The body, lowercased once, for display-name and `content.body` matching.
     private let body: [Character]?
 
     public init(event: Event, memberCount: Int, powerLevels: PowerLevels) {
@@ -50,7 +50,7 @@ public struct PushRuleEvaluator: Sendable {
                 } else if let known = memo.conditions[c] {
                     ok = known
                 } else {
-                    ok = matches(c.condition, displayName: displayName)
+                    ok = matches(c, displayName: displayName)
                     memo.conditions[c] = ok
                 }
                 if !ok { all = false; break }
@@ -69,22 +69,31 @@ public struct PushRuleEvaluator: Sendable {
     }
 
     public func matches(_ condition: PushCondition, displayName: String?) -> Bool {
-        switch condition {
-        case .eventMatch(let key, let pattern):
-            guard let value = PropertyPath(key).value(in: event.json)?.stringValue else { return false }
-            let glob = GlobPattern(pattern)
-            return key == "content.body" ? glob.matchesWords(value) : glob.matches(value)
-        case .eventPropertyIs(let key, let expected):
-            guard let value = PropertyPath(key).value(in: event.json), value.isPushScalar else { return false }
+        matches(KeyedCondition(condition), displayName: displayName)
+    }
+
+    func matches(_ c: KeyedCondition, displayName: String?) -> Bool {
+        switch c.condition {
+        case .eventMatch(let key, _):
+            guard let glob = c.glob else { return false }
+            if key == "content.body" {
+                // The body is lowercased once per event, not once per recipient's rule.
+                guard let body else { return false }
+                return glob.matchesWords(lowercased: body)
+            }
+            guard let value = c.path?.value(in: event.json)?.stringValue else { return false }
+            return glob.matches(value)
+        case .eventPropertyIs(_, let expected):
+            guard let value = c.path?.value(in: event.json), value.isPushScalar else { return false }
             return value == expected
-        case .eventPropertyContains(let key, let expected):
-            guard let items = PropertyPath(key).value(in: event.json)?.arrayValue else { return false }
+        case .eventPropertyContains(_, let expected):
+            guard let items = c.path?.value(in: event.json)?.arrayValue else { return false }
             return items.contains { $0.isPushScalar && $0 == expected }
         case .containsDisplayName:
             guard let displayName, !displayName.isEmpty, let body else { return false }
             return GlobPattern(literal: displayName).matchesWords(lowercased: body)
-        case .roomMemberCount(let comparison):
-            return MemberCountComparison(comparison)?.holds(for: memberCount) ?? false
+        case .roomMemberCount:
+            return c.countComparison?.holds(for: memberCount) ?? false
         case .senderNotificationPermission(let key):
             return powerLevels.user(event.sender, hasAtLeast: powerLevels.notifications[key])
         case .unrecognised:
