@@ -26,6 +26,7 @@ public final class ClientAPI: Sendable {
     let peerLiveness: PeerLiveness
     let publisher: BusBridge
     let roomVersionCache = RoomVersionCache()
+    let syncFilters = SyncFilterCache()
     let inboundTransactions = InboundTransactionGate()
     let presenceTouches = PresenceTouches()
     /// Timeline and history-visibility reads that the syncs one message wakes share.

@@ -130,13 +130,20 @@ extension ClientAPI {
     /// Resolves the `filter` query parameter: inline JSON or a stored filter ID.
     func syncFilter(_ param: String?, userID: String) async throws -> SyncFilter {
         guard let param, !param.isEmpty else { return SyncFilter() }
-        if param.hasPrefix("{") {
+        let inline = param.hasPrefix("{")
+        let key = SyncFilterCache.Key(userID: inline ? "" : userID, param: param)
+        if let cached = syncFilters.lookup(key) { return cached }
+        let filter: SyncFilter
+        if inline {
             guard let j = try? JSON.parse(param), let o = j.objectValue else { throw MatrixError.badJSON("Invalid inline filter") }
-            return try SyncFilter(o)
+            filter = try SyncFilter(o)
+        } else {
+            guard let id = Int64(param), let raw = try await userData.filter(userID, id: id), let o = try JSON.parse(raw).objectValue else {
+                throw MatrixError.notFound("Filter not found")
+            }
+            filter = try SyncFilter(o)
         }
-        guard let id = Int64(param), let raw = try await userData.filter(userID, id: id), let o = try JSON.parse(raw).objectValue else {
-            throw MatrixError.notFound("Filter not found")
-        }
-        return try SyncFilter(o)
+        syncFilters.store(filter, for: key)
+        return filter
     }
 }
