@@ -7,11 +7,8 @@ extension EventStore {
     public func latestPositions(_ rooms: [String], types: [String], upTo: Int64) async throws -> [String: Int64] {
         guard !rooms.isEmpty else { return [:] }
         var out: [String: Int64] = [:]
-        for try await (r, p) in try await db.query("""
-            SELECT x.r, (SELECT e.stream_pos FROM events e WHERE e.room_id = x.r AND e.type = ANY(\(types))
-                AND e.stream_pos <= \(upTo) AND e.placement = 0 ORDER BY e.stream_pos DESC LIMIT 1)
-            FROM unnest(\(rooms)::text[]) AS x(r)
-            """).decode((String, Int64?).self) {
+        for try await (r, p) in try await db.client.execute(LatestPositionsOfTypes(rooms: rooms, types: types, upTo: upTo),
+                                                             logger: db.logger) {
             if let p { out[r] = p }
         }
         return out
@@ -21,8 +18,7 @@ extension EventStore {
     public func lastPositions(_ rooms: [String]) async throws -> [String: Int64] {
         guard !rooms.isEmpty else { return [:] }
         var out: [String: Int64] = [:]
-        for try await (r, p) in try await db.query("SELECT room_id, last_pos FROM rooms WHERE room_id = ANY(\(rooms))")
-            .decode((String, Int64).self) {
+        for try await (r, p) in try await db.client.execute(LastPositionsOfRooms(rooms: rooms), logger: db.logger) {
             out[r] = p
         }
         return out
@@ -33,13 +29,10 @@ extension EventStore {
     public func currentState(_ roomID: String, pairs: [(String, String)], anyKeyTypes: [String],
                              changedAfter: Int64 = -1) async throws -> [StoredEvent] {
         guard !pairs.isEmpty || !anyKeyTypes.isEmpty else { return [] }
-        return try await Self.decodeEvents(db.query("""
-            SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
-            LEFT JOIN redactions r ON r.redacts = e.event_id
-            WHERE c.room_id = \(roomID) AND c.stream_pos > \(changedAfter)
-              AND (c.type = ANY(\(anyKeyTypes)) OR (c.type, c.state_key) IN (
-                   SELECT * FROM unnest(\(pairs.map(\.0))::text[], \(pairs.map(\.1))::text[])))
-            """))
+        var out: [StoredEvent] = []
+        let statement = SelectedCurrentState(roomID: roomID, changedAfter: changedAfter, anyKeyTypes: anyKeyTypes, pairs: pairs)
+        for try await e in try await db.client.execute(statement, logger: db.logger) { out.append(e) }
+        return out
     }
 
     /// Current state events that changed after a position.

@@ -161,3 +161,26 @@ struct HeroesOfRooms: BoundStatement {
         return (r, HeroRow(userID: u, membership: m, displayName: name, avatarURL: avatar))
     }
 }
+
+/// $1 rooms, $2 since, $3 up to: the receipts set in the rooms between the two positions.
+struct ReceiptsBetween: BoundStatement {
+    static let sql = """
+        SELECT room_id, receipt_type, user_id, thread_id, event_id, ts FROM receipts
+        WHERE room_id = ANY($1) AND stream_pos > $2 AND stream_pos <= $3
+        """
+    let bindings: PostgresBindings
+    init(rooms: [String], since: Int64, upTo: Int64) { bindings = bind { $0.append(rooms); $0.append(since); $0.append(upTo) } }
+    func decodeRow(_ row: PostgresRow) throws -> UserDataStore.Receipt {
+        let (r, t, u, th, e, ts) = try row.decode((String, String, String, String, String, Int64).self)
+        return UserDataStore.Receipt(roomID: r, type: t, userID: u, threadID: th, eventID: e, ts: ts)
+    }
+}
+
+/// $1 user, $2 since, $3 up to: the user's account data (room, type, content) changed between
+/// the two positions.
+struct AccountDataBetween: BoundStatement {
+    static let sql = "SELECT room_id, type, content FROM account_data WHERE user_id = $1 AND stream_pos > $2 AND stream_pos <= $3"
+    let bindings: PostgresBindings
+    init(userID: String, since: Int64, upTo: Int64) { bindings = bind { $0.append(userID); $0.append(since); $0.append(upTo) } }
+    func decodeRow(_ row: PostgresRow) throws -> (String, String, String) { try row.decode((String, String, String).self) }
+}

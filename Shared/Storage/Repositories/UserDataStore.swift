@@ -31,9 +31,8 @@ public struct UserDataStore: Sendable {
     /// (room, type, content) changed after `since`.
     public func accountDataChanges(_ userID: String, since: Int64, upTo: Int64) async throws -> [(String, String, String)] {
         var out: [(String, String, String)] = []
-        for try await row in try await db.query("""
-            SELECT room_id, type, content FROM account_data WHERE user_id = \(userID) AND stream_pos > \(since) AND stream_pos <= \(upTo)
-            """).decode((String, String, String).self) {
+        for try await row in try await db.client.execute(AccountDataBetween(userID: userID, since: since, upTo: upTo),
+                                                          logger: db.logger) {
             out.append(row)
         }
         return out
@@ -59,11 +58,8 @@ public struct UserDataStore: Sendable {
     public func receipts(rooms: [String], since: Int64, upTo: Int64) async throws -> [Receipt] {
         guard !rooms.isEmpty else { return [] }
         var out: [Receipt] = []
-        for try await (r, t, u, th, e, ts) in try await db.query("""
-            SELECT room_id, receipt_type, user_id, thread_id, event_id, ts FROM receipts
-            WHERE room_id = ANY(\(rooms)) AND stream_pos > \(since) AND stream_pos <= \(upTo)
-            """).decode((String, String, String, String, String, Int64).self) {
-            out.append(Receipt(roomID: r, type: t, userID: u, threadID: th, eventID: e, ts: ts))
+        for try await r in try await db.client.execute(ReceiptsBetween(rooms: rooms, since: since, upTo: upTo), logger: db.logger) {
+            out.append(r)
         }
         return out
     }
