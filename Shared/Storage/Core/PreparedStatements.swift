@@ -38,6 +38,15 @@ extension PostgresConnection {
     }
 }
 
+extension PostgresClient {
+    /// Executes a statement on a pooled connection and collects its rows.
+    func all<S: BoundStatement>(_ s: S, logger: Logger) async throws -> [S.Row] {
+        var out: [S.Row] = []
+        for try await r in try await execute(s, logger: logger) { out.append(r) }
+        return out
+    }
+}
+
 // MARK: stream positions
 
 struct TakeStreamLock: BoundStatement {

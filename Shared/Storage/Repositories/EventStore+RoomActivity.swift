@@ -29,10 +29,8 @@ extension EventStore {
     public func currentState(_ roomID: String, pairs: [(String, String)], anyKeyTypes: [String],
                              changedAfter: Int64 = -1) async throws -> [StoredEvent] {
         guard !pairs.isEmpty || !anyKeyTypes.isEmpty else { return [] }
-        var out: [StoredEvent] = []
-        let statement = SelectedCurrentState(roomID: roomID, changedAfter: changedAfter, anyKeyTypes: anyKeyTypes, pairs: pairs)
-        for try await e in try await db.client.execute(statement, logger: db.logger) { out.append(e) }
-        return out
+        return try await db.client.all(
+            SelectedCurrentState(roomID: roomID, changedAfter: changedAfter, anyKeyTypes: anyKeyTypes, pairs: pairs), logger: db.logger)
     }
 
     /// Current state events that changed after a position.

@@ -30,12 +30,7 @@ public struct UserDataStore: Sendable {
 
     /// (room, type, content) changed after `since`.
     public func accountDataChanges(_ userID: String, since: Int64, upTo: Int64) async throws -> [(String, String, String)] {
-        var out: [(String, String, String)] = []
-        for try await row in try await db.client.execute(AccountDataBetween(userID: userID, since: since, upTo: upTo),
-                                                          logger: db.logger) {
-            out.append(row)
-        }
-        return out
+        try await db.client.all(AccountDataBetween(userID: userID, since: since, upTo: upTo), logger: db.logger)
     }
 
     // MARK: receipts
@@ -57,11 +52,7 @@ public struct UserDataStore: Sendable {
 
     public func receipts(rooms: [String], since: Int64, upTo: Int64) async throws -> [Receipt] {
         guard !rooms.isEmpty else { return [] }
-        var out: [Receipt] = []
-        for try await r in try await db.client.execute(ReceiptsBetween(rooms: rooms, since: since, upTo: upTo), logger: db.logger) {
-            out.append(r)
-        }
-        return out
+        return try await db.client.all(ReceiptsBetween(rooms: rooms, since: since, upTo: upTo), logger: db.logger)
     }
 
     /// Position of the event a user's latest public or private read receipt points at, per thread.

@@ -133,16 +133,17 @@ extension ClientAPI {
         let inline = param.hasPrefix("{")
         let key = SyncFilterCache.Key(userID: inline ? "" : userID, param: param)
         if let cached = syncFilters.lookup(key) { return cached }
-        let filter: SyncFilter
+        let object: [String: JSON]
         if inline {
-            guard let j = try? JSON.parse(param), let o = j.objectValue else { throw MatrixError.badJSON("Invalid inline filter") }
-            filter = try SyncFilter(o)
+            guard let o = (try? JSON.parse(param))?.objectValue else { throw MatrixError.badJSON("Invalid inline filter") }
+            object = o
         } else {
             guard let id = Int64(param), let raw = try await userData.filter(userID, id: id), let o = try JSON.parse(raw).objectValue else {
                 throw MatrixError.notFound("Filter not found")
             }
-            filter = try SyncFilter(o)
+            object = o
         }
+        let filter = try SyncFilter(object)
         syncFilters.store(filter, for: key)
         return filter
     }
