@@ -1,6 +1,6 @@
 /// Serialisation of `JSON`. `canonicalBytes` is the Matrix canonical form (keys sorted by
 /// code point, no whitespace, minimal escapes, raw UTF-8) and is what signing and hashing use.
-/// Responses use the same writer: one encoder, sorted keys, stable output.
+/// Responses use the same writer without sorting keys (`compactBytes`).
 extension JSON {
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
@@ -11,9 +11,20 @@ extension JSON {
 
     public var canonicalString: String { String(decoding: canonicalBytes, as: UTF8.self) }
 
+    /// The compact encoding with keys in no particular order: what a response body needs
+    /// (a reader of a signed object canonicalises it again), without sorting every object.
+    public var compactBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        write(into: &out, sortKeys: false)
+        return out
+    }
+
     /// Appends the canonical encoding. Floats are written in their shortest form (they are
     /// not canonical, but client bodies may carry them and must round-trip).
-    public func write(into out: inout [UInt8]) {
+    public func write(into out: inout [UInt8]) { write(into: &out, sortKeys: true) }
+
+    func write(into out: inout [UInt8], sortKeys: Bool) {
         switch self {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
@@ -29,18 +40,24 @@ extension JSON {
             out.append(UInt8(ascii: "["))
             for (n, v) in a.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
-                v.write(into: &out)
+                v.write(into: &out, sortKeys: sortKeys)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            // UTF-8 byte order is code point order.
-            let keys = o.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (n, k) in keys.enumerated() {
+            func member(_ n: Int, _ k: String, _ v: JSON) {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 JSON.writeString(k, into: &out)
                 out.append(UInt8(ascii: ":"))
-                o[k]!.write(into: &out)
+                v.write(into: &out, sortKeys: sortKeys)
+            }
+            if sortKeys {
+                // UTF-8 byte order is code point order.
+                for (n, kv) in o.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+                    member(n, kv.key, kv.value)
+                }
+            } else {
+                for (n, kv) in o.enumerated() { member(n, kv.key, kv.value) }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -48,23 +65,32 @@ extension JSON {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Runs of bytes that need no escape are copied whole.
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hexDigits[Int(c >> 4)])
-                out.append(hexDigits[Int(c & 0xF)])
-            default: out.append(c)
+        var s = s
+        s.withUTF8 { buf in
+            var run = 0
+            for i in buf.indices {
+                let c = buf[i]
+                guard c == 0x22 || c == 0x5C || c < 0x20 else { continue }
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<i])) }
+                run = i + 1
+                switch c {
+                case 0x22: out.append(0x5C); out.append(0x22)
+                case 0x5C: out.append(0x5C); out.append(0x5C)
+                case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
+                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
+                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                default:
+                    out.append(contentsOf: Array("\\u00".utf8))
+                    out.append(hexDigits[Int(c >> 4)])
+                    out.append(hexDigits[Int(c & 0xF)])
+                }
             }
+            if run < buf.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run...])) }
         }
         out.append(UInt8(ascii: "\""))
     }

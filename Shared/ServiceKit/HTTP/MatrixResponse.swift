@@ -10,7 +10,7 @@ public struct MatrixResponse: Sendable {
 
     public init(status: HTTPResponse.Status = .ok, json: JSON) {
         self.status = status
-        self.body = json.canonicalBytes
+        self.body = json.compactBytes
         self.contentType = "application/json"
     }
 

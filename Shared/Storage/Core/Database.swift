@@ -9,6 +9,8 @@ public final class Database: Sendable {
     public let logger: Logger
     /// Shared by every store on this pool.
     public let tokenCache = TokenCache()
+    /// Events parsed by reads and writes on this pool.
+    public let eventCache = EventCache()
 
     /// `minConnections` are opened at start and kept open.
     public init(url: String, maxConnections: Int = 20, minConnections: Int = 4, logger: Logger) throws {

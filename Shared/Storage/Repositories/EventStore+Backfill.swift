@@ -9,7 +9,7 @@ extension EventStore {
     /// its oldest timeline events (the `scan` oldest) that are neither in the timeline nor
     /// rejected. Empty once the timeline starts at the create event.
     public func timelineFrontier(_ roomID: String, scan: Int = 50) async throws -> [String] {
-        let oldest = try await Self.decodeEvents(db.query("""
+        let oldest = try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
             WHERE e.room_id = \(roomID) AND e.placement = 0 ORDER BY e.stream_pos ASC LIMIT \(scan)
             """))

@@ -23,10 +23,9 @@ extension EventStore {
     public func latestEvents(_ slices: [TimelineSlice]) async throws -> [String: [StoredEvent]] {
         let slices = slices.filter { $0.limit > 0 }
         guard !slices.isEmpty else { return [:] }
+        let rows = try await db.client.all(LatestTimelineEvents(slices), logger: db.logger)
         var out: [String: [StoredEvent]] = [:]
-        for try await (room, e) in try await db.client.execute(LatestTimelineEvents(slices), logger: db.logger) {
-            out[room, default: []].append(e)
-        }
+        for ((room, _), e) in zip(rows, try await resolve(rows.map(\.1))) { if let e { out[room, default: []].append(e) } }
         return out
     }
 
@@ -34,11 +33,9 @@ extension EventStore {
     /// memberships of `members`.
     public func currentState(rooms: [String], types: [String], members: [String]) async throws -> [String: [StoredEvent]] {
         guard !rooms.isEmpty, !types.isEmpty || !members.isEmpty else { return [:] }
+        let refs = try await db.client.all(CurrentStateOfRooms(rooms: rooms, types: types, members: members), logger: db.logger)
         var out: [String: [StoredEvent]] = [:]
-        for try await s in try await db.client.execute(CurrentStateOfRooms(rooms: rooms, types: types, members: members),
-                                                        logger: db.logger) {
-            out[s.event.roomID, default: []].append(s)
-        }
+        for case let s? in try await resolve(refs) { out[s.event.roomID, default: []].append(s) }
         return out
     }
 
@@ -69,7 +66,7 @@ extension EventStore {
     public func stateAt(_ points: [(roomID: String, pos: Int64)]) async throws -> [String: [StoredEvent]] {
         guard !points.isEmpty else { return [:] }
         var out: [String: [StoredEvent]] = [:]
-        for s in try await Self.decodeEvents(db.query("""
+        for s in try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns)
             FROM unnest(\(points.map(\.roomID))::text[], \(points.map(\.pos))::int8[]) AS x(r, p)
             CROSS JOIN LATERAL (

@@ -31,11 +31,12 @@ extension EventStore {
         guard !pairs.isEmpty || !anyKeyTypes.isEmpty else { return [] }
         return try await db.client.all(
             SelectedCurrentState(roomID: roomID, changedAfter: changedAfter, anyKeyTypes: anyKeyTypes, pairs: pairs), logger: db.logger)
+            .map(storedEvent)
     }
 
     /// Current state events that changed after a position.
     public func currentStateChanges(_ roomID: String, after: Int64) async throws -> [StoredEvent] {
-        try await Self.decodeEvents(db.query("""
+        try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
             LEFT JOIN redactions r ON r.redacts = e.event_id WHERE c.room_id = \(roomID) AND c.stream_pos > \(after)
             """))

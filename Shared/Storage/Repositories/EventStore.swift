@@ -130,9 +130,21 @@ public struct EventStore: Sendable {
         var rest = positions[...]
         return zip(writes, accepted).map { w, ok in
             guard ok else { return .stale }
+            keepInCache(w.events)
             let ps = Array(rest.prefix(w.events.count))
             rest = rest.dropFirst(w.events.count)
             return .committed(ps)
+        }
+    }
+
+    /// Readers of new events (every long-poll a message wakes) find them parsed. Only events
+    /// whose ID is their hash: an ID cannot then name another event, even one this write
+    /// lost to as a duplicate.
+    private func keepInCache(_ events: [NewEvent]) {
+        for ne in events where !ne.event.eventID.contains(":") {
+            let device = ne.txn.flatMap { $0.deviceID.isEmpty ? nil : $0.deviceID }
+            let txnID = ne.txn.flatMap { $0.txnID.isEmpty ? nil : $0.txnID }
+            db.eventCache.keep(ne.event, bytes: ne.json.utf8.count, txnDevice: device, txnID: txnID)
         }
     }
 
@@ -177,19 +189,20 @@ public struct EventStore: Sendable {
     /// The row shape of `eventColumns`.
     typealias EventColumnsRow = (String, String, Int64, String?, String?, String?)
 
-    static func storedEvent(_ c: EventColumnsRow) throws -> StoredEvent {
-        StoredEvent(event: Event(eventID: c.0, json: try JSON.parse(c.1)), streamPos: c.2, redactedBy: c.3,
-                    txnDevice: c.4, txnID: c.5, roomVersion: nil)
+    /// A row of `eventColumns` as an event, parsed unless the cache holds it.
+    func storedEvent(_ c: EventColumnsRow) throws -> StoredEvent {
+        let b = try db.eventCache.body(c.0, json: c.1, txnDevice: c.4, txnID: c.5)
+        return StoredEvent(event: b.event, streamPos: c.2, redactedBy: c.3, txnDevice: b.txnDevice, txnID: b.txnID, roomVersion: nil)
     }
 
-    static func decodeEvents(_ rows: PostgresRowSequence) async throws -> [StoredEvent] {
+    func decodeEvents(_ rows: PostgresRowSequence) async throws -> [StoredEvent] {
         var out: [StoredEvent] = []
         for try await c in rows.decode(EventColumnsRow.self) { out.append(try storedEvent(c)) }
         return out
     }
 
     public func event(_ eventID: String) async throws -> StoredEvent? {
-        try await Self.decodeEvents(db.query("""
+        try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
             WHERE e.event_id = \(eventID)
             """)).first
@@ -197,7 +210,7 @@ public struct EventStore: Sendable {
 
     public func events(_ eventIDs: [String]) async throws -> [StoredEvent] {
         guard !eventIDs.isEmpty else { return [] }
-        return try await Self.decodeEvents(db.query("""
+        return try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
             WHERE e.event_id = ANY(\(eventIDs)) ORDER BY e.stream_pos
             """))
@@ -207,7 +220,7 @@ public struct EventStore: Sendable {
     /// when `backwards`, at most `limit`.
     public func roomEvents(_ roomID: String, after: Int64, upTo: Int64, limit: Int, backwards: Bool) async throws -> [StoredEvent] {
         let order = backwards ? "DESC" : "ASC"
-        return try await Self.decodeEvents(db.query("""
+        return try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
             WHERE e.room_id = \(roomID) AND e.stream_pos > \(after) AND e.stream_pos <= \(upTo) AND e.placement = 0
             ORDER BY e.stream_pos \(unescaped: order) LIMIT \(limit)
@@ -228,7 +241,7 @@ public struct EventStore: Sendable {
 
     /// The room's state at a position: the latest accepted state event per key at or before `pos`.
     public func stateAt(_ roomID: String, pos: Int64) async throws -> [StoredEvent] {
-        try await Self.decodeEvents(db.query("""
+        try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM (
                 SELECT DISTINCT ON (type, state_key) * FROM events
                 WHERE room_id = \(roomID) AND state_key IS NOT NULL AND stream_pos <= \(pos) AND placement < 2
@@ -238,14 +251,14 @@ public struct EventStore: Sendable {
     }
 
     public func currentState(_ roomID: String) async throws -> [StoredEvent] {
-        try await Self.decodeEvents(db.query("""
+        try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
             LEFT JOIN redactions r ON r.redacts = e.event_id WHERE c.room_id = \(roomID)
             """))
     }
 
     public func currentStateEvent(_ roomID: String, type: String, stateKey: String) async throws -> StoredEvent? {
-        try await Self.decodeEvents(db.query("""
+        try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
             LEFT JOIN redactions r ON r.redacts = e.event_id
             WHERE c.room_id = \(roomID) AND c.type = \(type) AND c.state_key = \(stateKey)
@@ -261,7 +274,7 @@ public struct EventStore: Sendable {
     public func relations(_ roomID: String, eventID: String, relType: String?, eventType: String?,
                           before: Int64, after: Int64, limit: Int, backwards: Bool) async throws -> [StoredEvent] {
         let order = backwards ? "DESC" : "ASC"
-        return try await Self.decodeEvents(db.query("""
+        return try await decodeEvents(db.query("""
             SELECT \(unescaped: Self.eventColumns) FROM events e LEFT JOIN redactions r ON r.redacts = e.event_id
             WHERE e.room_id = \(roomID) AND e.relates_to = \(eventID)
               AND (\(relType)::text IS NULL OR e.rel_type = \(relType))

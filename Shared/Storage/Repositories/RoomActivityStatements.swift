@@ -42,7 +42,5 @@ struct SelectedCurrentState: BoundStatement {
             $0.append(pairs.map(\.0)); $0.append(pairs.map(\.1))
         }
     }
-    func decodeRow(_ row: PostgresRow) throws -> StoredEvent {
-        try EventStore.storedEvent(row.decode(EventStore.EventColumnsRow.self))
-    }
+    func decodeRow(_ row: PostgresRow) throws -> EventStore.EventColumnsRow { try row.decode(EventStore.EventColumnsRow.self) }
 }

@@ -26,13 +26,14 @@ struct HeadMembershipsAndActivity: BoundStatement {
 }
 
 /// $1 rooms, $2 after, $3 up to, $4 limit (arrays, one slot per room): the latest timeline
-/// events of each slot, newest first.
+/// events of each slot, newest first, without their JSON (see `EventRef`).
 struct LatestTimelineEvents: BoundStatement {
     static let sql = """
-        SELECT x.r, \(EventStore.eventColumns)
+        SELECT x.r, \(EventStore.eventRefColumns)
         FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[]) AS x(r, a, u, l)
         CROSS JOIN LATERAL (
-            SELECT * FROM events e WHERE e.room_id = x.r AND e.stream_pos > x.a AND e.stream_pos <= x.u AND e.placement = 0
+            SELECT e.event_id, e.stream_pos FROM events e
+            WHERE e.room_id = x.r AND e.stream_pos > x.a AND e.stream_pos <= x.u AND e.placement = 0
             ORDER BY e.stream_pos DESC LIMIT x.l) e
         LEFT JOIN redactions r ON r.redacts = e.event_id
         ORDER BY x.r, e.stream_pos DESC
@@ -46,9 +47,9 @@ struct LatestTimelineEvents: BoundStatement {
             $0.append(slices.map { Int64($0.limit) })
         }
     }
-    func decodeRow(_ row: PostgresRow) throws -> (String, StoredEvent) {
-        let (room, id, json, pos, red, td, ti) = try row.decode((String, String, String, Int64, String?, String?, String?).self)
-        return (room, try EventStore.storedEvent((id, json, pos, red, td, ti)))
+    func decodeRow(_ row: PostgresRow) throws -> (String, EventRef) {
+        let (room, id, pos, red) = try row.decode((String, String, Int64, String?).self)
+        return (room, EventRef(eventID: id, streamPos: pos, redactedBy: red))
     }
 }
 
@@ -111,10 +112,10 @@ struct UnreadCounts: BoundStatement {
 }
 
 /// $1 rooms, $2 types, $3 users: the current state of each room, limited to events of the
-/// types (any state key) and memberships of the users.
+/// types (any state key) and memberships of the users, without their JSON (see `EventRef`).
 struct CurrentStateOfRooms: BoundStatement {
     static let sql = """
-        SELECT \(EventStore.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+        SELECT \(EventStore.eventRefColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
         LEFT JOIN redactions r ON r.redacts = e.event_id
         WHERE c.room_id = ANY($1) AND (c.type = ANY($2) OR (c.type = 'm.room.member' AND c.state_key = ANY($3)))
         """
@@ -122,8 +123,16 @@ struct CurrentStateOfRooms: BoundStatement {
     init(rooms: [String], types: [String], members: [String]) {
         bindings = bind { $0.append(rooms); $0.append(types); $0.append(members) }
     }
-    func decodeRow(_ row: PostgresRow) throws -> StoredEvent {
-        try EventStore.storedEvent(row.decode(EventStore.EventColumnsRow.self))
+    func decodeRow(_ row: PostgresRow) throws -> EventRef { try EventRef(row) }
+}
+
+/// $1 event IDs: what the event cache keeps of each (JSON and transaction), for those it lacks.
+struct EventBodies: BoundStatement {
+    static let sql = "SELECT event_id, json, txn_device, txn_id FROM events WHERE event_id = ANY($1)"
+    let bindings: PostgresBindings
+    init(_ eventIDs: [String]) { bindings = bind { $0.append(eventIDs) } }
+    func decodeRow(_ row: PostgresRow) throws -> (String, String, String?, String?) {
+        try row.decode((String, String, String?, String?).self)
     }
 }
 

@@ -99,18 +99,7 @@ extension ClientAPI {
         let states = list.filter { $0.event.stateKey != nil }
         guard !states.isEmpty else { return [:] }
         var out: [String: JSON] = [:]
-        let rows = try await db.query("""
-            SELECT x.id, p.json, p.redacted
-            FROM unnest(\(states.map(\.event.eventID))::text[], \(states.map(\.event.roomID))::text[],
-                        \(states.map(\.event.type))::text[], \(states.map { $0.event.stateKey ?? "" })::text[],
-                        \(states.map(\.streamPos))::int8[]) AS x(id, r, t, k, pos)
-            CROSS JOIN LATERAL (
-                SELECT e.json, EXISTS (SELECT 1 FROM redactions d WHERE d.redacts = e.event_id) AS redacted
-                FROM events e WHERE e.room_id = x.r AND e.type = x.t AND e.state_key = x.k AND e.stream_pos < x.pos
-                  AND e.placement < 2
-                ORDER BY e.stream_pos DESC LIMIT 1) AS p
-            """)
-        for try await (id, j, redacted) in rows.decode((String, String, Bool).self) {
+        for (id, j, redacted) in try await events.previousStates(of: states) {
             var prev = try JSON.parse(j)
             if redacted, let v = prev["room_id"]?.stringValue.flatMap({ versions[$0] }) { prev = prev.redacted(for: v) }
             out[id] = prev["content"] ?? [:]
