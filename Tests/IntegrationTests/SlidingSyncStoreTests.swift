@@ -50,6 +50,40 @@ struct SlidingSyncStoreTests {
         #expect(try await store.rooms(connKey: key, asOf: s3)["!a"]?.sentUpTo == 5)
     }
 
+    /// Confirming a position writes the rooms its response changed, not every room the
+    /// connection was ever sent: the other rows keep their row version (xmin).
+    @Test func confirmingAPositionRewritesOnlyTheRoomsItChanged() async throws {
+        let db = try TestDatabase.current().db
+        let store = SlidingSyncStore(db: db)
+        let rooms = (0..<30).map { Self.record("!r\($0)", 1) }
+        let start = try await store.open(userID: "@w:x", deviceID: "D", connID: "room-list", rooms: rooms)
+        let key = start.connKey
+        func versions() async throws -> [String: String] {
+            var out: [String: String] = [:]
+            for try await (r, x) in try await db.query(
+                "SELECT room_id, xmin::text FROM sliding_sync_rooms WHERE conn_key = \(key) AND seq = -1").decode((String, String).self) {
+                out[r] = x
+            }
+            return out
+        }
+        let before = try await versions()
+        #expect(before.count == 30)
+        var seq = start.seq
+        for step in 1...3 {
+            let s = try #require(try await store.commit(connKey: key, parent: seq, rooms: [Self.record("!r0", Int64(step + 1))],
+                                                        listCounts: "{}"))
+            #expect(try await store.resume(userID: "@w:x", deviceID: "D", connID: "room-list", connKey: key, seq: s,
+                                           expiryMs: Self.week) != nil)
+            seq = s
+        }
+        let after = try await versions()
+        #expect(after.count == 30)
+        #expect(after["!r0"] != before["!r0"])
+        #expect(after.filter { $0.key != "!r0" } == before.filter { $0.key != "!r0" })
+        let view = try await store.rooms(connKey: key, asOf: seq)
+        #expect(view.count == 30 && view["!r0"]?.sentUpTo == 4 && view["!r7"]?.sentUpTo == 1)
+    }
+
     @Test func positionsBelongToOneConnectionOfOneDevice() async throws {
         let store = SlidingSyncStore(db: try TestDatabase.current().db)
         let first = try await store.open(userID: "@z:x", deviceID: "D", connID: "room-list")
@@ -84,5 +118,35 @@ struct SlidingSyncStoreTests {
         let other = try await store.open(userID: "@y:x", deviceID: "G", connID: "room-list", rooms: [Self.record("!g", 4)])
         _ = try await store.open(userID: "@y:x", deviceID: "H", connID: "room-list")
         #expect(try await store.rooms(connKey: other.connKey, asOf: 0)["!g"]?.sentUpTo == 4)
+    }
+
+    /// Connections live across the upgrade to the base view keep what they were sent, and
+    /// go on from their positions.
+    @Test func connectionsOpenedBeforeTheBaseViewCarryOn() async throws {
+        try await withFreshDatabase(migrated: false) { tdb in
+            _ = try await Migrator(db: tdb.db).migrate(upTo: 15)
+            let store = SlidingSyncStore(db: tdb.db)
+            let start = try await store.open(userID: "@u:x", deviceID: "D", connID: "room-list",
+                                             rooms: [Self.record("!a", 1), Self.record("!b", 1)])
+            let key = start.connKey
+            let s1 = try #require(try await store.commit(connKey: key, parent: start.seq, rooms: [Self.record("!a", 2)],
+                                                         listCounts: "{}"))
+            let resumed = try await store.resume(userID: "@u:x", deviceID: "D", connID: "room-list", connKey: key, seq: s1,
+                                                 expiryMs: Self.week)
+            #expect(resumed != nil)
+            // A response after the confirmed one, not yet confirmed itself.
+            let s2 = try #require(try await store.commit(connKey: key, parent: s1, rooms: [Self.record("!c", 3)], listCounts: "{}"))
+            let before1 = try await store.rooms(connKey: key, asOf: s1)
+            let before2 = try await store.rooms(connKey: key, asOf: s2)
+
+            _ = try await Migrator(db: tdb.db).migrate()
+            #expect(try await store.rooms(connKey: key, asOf: s1).mapValues(\.sentUpTo) == before1.mapValues(\.sentUpTo))
+            #expect(try await store.rooms(connKey: key, asOf: s2).mapValues(\.sentUpTo) == before2.mapValues(\.sentUpTo))
+            let resumed2 = try await store.resume(userID: "@u:x", deviceID: "D", connID: "room-list", connKey: key, seq: s2,
+                                                  expiryMs: Self.week)
+            #expect(resumed2 != nil)
+            let after = try await store.rooms(connKey: key, asOf: s2)
+            #expect(after.mapValues(\.sentUpTo) == ["!a": 2, "!b": 1, "!c": 3])
+        }
     }
 }

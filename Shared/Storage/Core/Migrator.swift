@@ -48,10 +48,11 @@ public struct Migrator: Sendable {
         return out
     }
 
-    /// Returns the versions applied by this call.
+    /// Returns the versions applied by this call; `upTo` stops after that version (to test
+    /// an upgrade from an older schema).
     @discardableResult
-    public func migrate() async throws -> [Int] {
-        let migrations = try Self.bundled()
+    public func migrate(upTo: Int = .max) async throws -> [Int] {
+        let migrations = try Self.bundled().filter { $0.version <= upTo }
         return try await db.client.withConnection { conn in
             let log = db.logger
             try await conn.query("SELECT pg_advisory_lock(7236330001)", logger: log)

@@ -36,9 +36,6 @@ extension EventStore {
 
     /// Current state events that changed after a position.
     public func currentStateChanges(_ roomID: String, after: Int64) async throws -> [StoredEvent] {
-        try await decodeEvents(db.query("""
-            SELECT \(unescaped: Self.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
-            LEFT JOIN redactions r ON r.redacts = e.event_id WHERE c.room_id = \(roomID) AND c.stream_pos > \(after)
-            """))
+        try await resolve(db.client.all(CurrentStateChangedAfter(roomID: roomID, after: after), logger: db.logger)).compactMap { $0 }
     }
 }

@@ -44,3 +44,15 @@ struct SelectedCurrentState: BoundStatement {
     }
     func decodeRow(_ row: PostgresRow) throws -> EventStore.EventColumnsRow { try row.decode(EventStore.EventColumnsRow.self) }
 }
+
+/// $1 room, $2 position: the room's current state events that changed after the position,
+/// without their JSON (see `EventRef`).
+struct CurrentStateChangedAfter: BoundStatement {
+    static let sql = """
+        SELECT \(EventStore.eventRefColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+        LEFT JOIN redactions r ON r.redacts = e.event_id WHERE c.room_id = $1 AND c.stream_pos > $2
+        """
+    let bindings: PostgresBindings
+    init(roomID: String, after: Int64) { bindings = bind { $0.append(roomID); $0.append(after) } }
+    func decodeRow(_ row: PostgresRow) throws -> EventRef { try EventRef(row) }
+}

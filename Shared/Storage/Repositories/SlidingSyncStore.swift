@@ -56,8 +56,8 @@ public struct SlidingSyncStore: Sendable {
     }
 
     /// The position a request continues from, or nil when it is not (or no longer) valid.
-    /// The client has processed it, so everything not built on it is dropped, and its
-    /// ancestors are folded into it.
+    /// The client has processed it, so everything not built on it is dropped, and what it
+    /// sent is folded into the connection's base.
     public func resume(userID: String, deviceID: String, connID: String, connKey: Int64, seq: Int64,
                        expiryMs: Int64) async throws -> SlidingSyncPosition? {
         for try await counts in try await db.query("""
@@ -68,15 +68,11 @@ public struct SlidingSyncStore: Sendable {
         return nil
     }
 
-    /// What had been sent of each room as of a position: its own rows over its parent's.
+    /// What had been sent of each room as of a position: its own rows over its parent's over
+    /// the connection's confirmed base.
     public func rooms(connKey: Int64, asOf seq: Int64) async throws -> [String: SlidingSyncRoomRecord] {
         var out: [String: SlidingSyncRoomRecord] = [:]
-        for try await (r, u, c, l) in try await db.query("""
-            SELECT DISTINCT ON (room_id) room_id, sent_upto, config, lazy_members FROM sliding_sync_rooms
-            WHERE conn_key = \(connKey) AND (seq = \(seq) OR seq = (
-                SELECT parent_seq FROM sliding_sync_positions WHERE conn_key = \(connKey) AND seq = \(seq)))
-            ORDER BY room_id, seq = \(seq) DESC
-            """).decode((String, Int64, String, String).self) {
+        for (r, u, c, l) in try await db.client.all(SentRoomsAsOf(connKey: connKey, seq: seq), logger: db.logger) {
             let lazy = (try? JSONDecoder().decode([String].self, from: Data(l.utf8))) ?? []
             out[r] = SlidingSyncRoomRecord(roomID: r, sentUpTo: u, config: c, lazyMembers: Set(lazy))
         }
@@ -100,5 +96,21 @@ public struct SlidingSyncStore: Sendable {
     private static func columns(_ rooms: [SlidingSyncRoomRecord]) throws -> (ids: [String], sent: [Int64], configs: [String], lazy: [String]) {
         let lazy = try rooms.map { String(decoding: try JSONEncoder().encode($0.lazyMembers.sorted()), as: UTF8.self) }
         return (rooms.map(\.roomID), rooms.map(\.sentUpTo), rooms.map(\.config), lazy)
+    }
+}
+
+/// $1 connection, $2 position: the newest row of each room among the position's, its
+/// parent's and the base's (seq -1); seqs only grow, so the newest is the highest.
+struct SentRoomsAsOf: BoundStatement {
+    static let sql = """
+        SELECT DISTINCT ON (room_id) room_id, sent_upto, config, lazy_members FROM sliding_sync_rooms
+        WHERE conn_key = $1 AND (seq = $2 OR seq = -1 OR seq = (
+            SELECT parent_seq FROM sliding_sync_positions WHERE conn_key = $1 AND seq = $2))
+        ORDER BY room_id, seq DESC
+        """
+    let bindings: PostgresBindings
+    init(connKey: Int64, seq: Int64) { bindings = bind { $0.append(connKey); $0.append(seq) } }
+    func decodeRow(_ row: PostgresRow) throws -> (String, Int64, String, String) {
+        try row.decode((String, Int64, String, String).self)
     }
 }
