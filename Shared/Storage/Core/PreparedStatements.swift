@@ -125,3 +125,16 @@ struct LookupToken: BoundStatement {
     init(hash: String) { bindings = bind { $0.append(hash) } }
     func decodeRow(_ row: PostgresRow) throws -> (String, String, Bool) { try row.decode((String, String, Bool).self) }
 }
+
+/// A row's columns decoded one at a time, in order. Decoding a whole row as one variadic
+/// tuple instantiates generic metadata on every row: for the wide reads of a sync (a
+/// hundred memberships, state and timeline refs) that cost more than the query itself.
+struct RowCells {
+    private var cells: PostgresRow.Iterator
+    init(_ row: PostgresRow) { cells = row.makeIterator() }
+
+    mutating func next<T: PostgresDecodable>(_: T.Type = T.self) throws -> T {
+        guard let cell = cells.next() else { throw StorageError.unexpected("a row has fewer columns than its statement") }
+        return try cell.decode(T.self)
+    }
+}

@@ -13,8 +13,8 @@ struct EventRef: Sendable {
 extension EventRef {
     /// A row of `EventStore.eventRefColumns`.
     init(_ row: PostgresRow) throws {
-        let (id, pos, red) = try row.decode((String, Int64, String?).self)
-        self.init(eventID: id, streamPos: pos, redactedBy: red)
+        var c = RowCells(row)
+        self.init(eventID: try c.next(), streamPos: try c.next(), redactedBy: try c.next())
     }
 }
 

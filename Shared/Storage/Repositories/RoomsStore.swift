@@ -34,16 +34,10 @@ public struct RoomsStore: Sendable {
     /// The stream head, the user's memberships, and the latest event position at that head of
     /// each joined room, read together so all describe one moment.
     public func roomList(of userID: String) async throws -> (head: Int64, memberships: [MembershipRow], activity: [String: Int64]) {
-        var head: Int64 = 0
-        var out: [MembershipRow] = []
-        var activity: [String: Int64] = [:]
-        for try await (h, m, a) in try await db.client.execute(HeadMembershipsAndActivity(userID: userID), logger: db.logger) {
-            head = h
-            guard let m else { continue }
-            out.append(m)
-            if let a { activity[m.roomID] = a }
+        guard let r = try await db.client.all(HeadMembershipsAndActivity(userID: userID), logger: db.logger).first else {
+            throw StorageError.unexpected("no stream head")
         }
-        return (head, out, activity)
+        return (r.head, r.memberships, r.activity)
     }
 
     public func membership(_ roomID: String, _ userID: String) async throws -> MembershipRow? {

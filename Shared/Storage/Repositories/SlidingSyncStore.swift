@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MatrixCore
 import PostgresNIO
 
 /// A position of a sliding sync connection that a request may continue from.
@@ -45,7 +46,7 @@ public struct SlidingSyncStore: Sendable {
     /// The user's connections unused for longer than `expiryMs` are dropped on the way.
     public func open(userID: String, deviceID: String, connID: String, rooms: [SlidingSyncRoomRecord] = [],
                      listCounts: String = "{}", expiryMs: Int64 = 30 * 24 * 3600 * 1000) async throws -> SlidingSyncPosition {
-        let r = try Self.columns(rooms)
+        let r = Self.columns(rooms)
         for try await key in try await db.query("""
             SELECT myelin_ss_open(\(userID), \(deviceID), \(connID), \(nowMillis()), \(expiryMs), \(listCounts),
                                   \(r.ids)::text[], \(r.sent)::int8[], \(r.configs)::text[], \(r.lazy)::text[])
@@ -73,16 +74,21 @@ public struct SlidingSyncStore: Sendable {
     public func rooms(connKey: Int64, asOf seq: Int64) async throws -> [String: SlidingSyncRoomRecord] {
         var out: [String: SlidingSyncRoomRecord] = [:]
         for (r, u, c, l) in try await db.client.all(SentRoomsAsOf(connKey: connKey, seq: seq), logger: db.logger) {
-            let lazy = (try? JSONDecoder().decode([String].self, from: Data(l.utf8))) ?? []
-            out[r] = SlidingSyncRoomRecord(roomID: r, sentUpTo: u, config: c, lazyMembers: Set(lazy))
+            out[r] = SlidingSyncRoomRecord(roomID: r, sentUpTo: u, config: c, lazyMembers: Self.members(l))
         }
         return out
+    }
+
+    /// A stored JSON array of user IDs; most rooms have none.
+    static func members(_ text: String) -> Set<String> {
+        guard text != "[]", let a = try? JSON.parse(text).arrayValue else { return [] }
+        return Set(a.compactMap(\.stringValue))
     }
 
     /// Records a response built on position `parent`. Returns the new position's seq, or nil
     /// when `parent` is gone (a newer request of the connection superseded this one).
     public func commit(connKey: Int64, parent: Int64, rooms: [SlidingSyncRoomRecord], listCounts: String) async throws -> Int64? {
-        let r = try Self.columns(rooms)
+        let r = Self.columns(rooms)
         for try await seq in try await db.query("""
             SELECT myelin_ss_commit(\(connKey), \(parent), \(listCounts),
                                     \(r.ids)::text[], \(r.sent)::int8[], \(r.configs)::text[], \(r.lazy)::text[])
@@ -93,8 +99,8 @@ public struct SlidingSyncStore: Sendable {
     }
 
     /// Room records as the column arrays the functions take.
-    private static func columns(_ rooms: [SlidingSyncRoomRecord]) throws -> (ids: [String], sent: [Int64], configs: [String], lazy: [String]) {
-        let lazy = try rooms.map { String(decoding: try JSONEncoder().encode($0.lazyMembers.sorted()), as: UTF8.self) }
+    private static func columns(_ rooms: [SlidingSyncRoomRecord]) -> (ids: [String], sent: [Int64], configs: [String], lazy: [String]) {
+        let lazy = rooms.map { JSON.array($0.lazyMembers.sorted().map(JSON.string)).canonicalString }
         return (rooms.map(\.roomID), rooms.map(\.sentUpTo), rooms.map(\.config), lazy)
     }
 }

@@ -5,23 +5,52 @@ import PostgresNIO
 /// these joins on every call, which cost more than running them.
 
 /// The stream head, the user's memberships, and for joined rooms the position of the latest
-/// event at that head (a sliding-sync room list orders by it), from one snapshot. The head comes
-/// on every row; a user in no room gets one row with no membership.
+/// event at that head (a sliding-sync room list orders by it), from one snapshot. One row of
+/// column arrays: a row per membership cost more to receive and decode, row by row, than the
+/// query took to run.
 struct HeadMembershipsAndActivity: BoundStatement {
     static let sql = """
-        SELECT h.pos, m.room_id, m.user_id, m.membership, m.event_id, m.sender, m.stream_pos,
-               CASE WHEN m.membership <> 'join' THEN NULL WHEN r.last_pos <= h.pos THEN r.last_pos ELSE (
-                   SELECT e.stream_pos FROM events e WHERE e.room_id = m.room_id AND e.stream_pos <= h.pos AND e.placement = 0
-                   ORDER BY e.stream_pos DESC LIMIT 1) END
-        FROM stream_head h LEFT JOIN memberships m ON m.user_id = $1 AND NOT m.forgotten
-        LEFT JOIN rooms r ON r.room_id = m.room_id
+        SELECT h.pos, coalesce(a.rooms, '{}'), coalesce(a.users, '{}'), coalesce(a.memberships, '{}'),
+               coalesce(a.events, '{}'), coalesce(a.senders, '{}'), coalesce(a.positions, '{}'), coalesce(a.activity, '{}')
+        FROM stream_head h LEFT JOIN LATERAL (
+            SELECT array_agg(m.room_id) AS rooms, array_agg(m.user_id) AS users, array_agg(m.membership) AS memberships,
+                   array_agg(m.event_id) AS events, array_agg(m.sender) AS senders, array_agg(m.stream_pos) AS positions,
+                   array_agg(CASE WHEN m.membership <> 'join' THEN m.stream_pos WHEN r.last_pos <= h.pos THEN r.last_pos
+                       ELSE coalesce((SELECT e.stream_pos FROM events e
+                                      WHERE e.room_id = m.room_id AND e.stream_pos <= h.pos AND e.placement = 0
+                                      ORDER BY e.stream_pos DESC LIMIT 1), m.stream_pos) END) AS activity
+            FROM memberships m LEFT JOIN rooms r ON r.room_id = m.room_id
+            WHERE m.user_id = $1 AND NOT m.forgotten) a ON true
         """
     let bindings: PostgresBindings
     init(userID: String) { bindings = bind { $0.append(userID) } }
-    func decodeRow(_ row: PostgresRow) throws -> (Int64, MembershipRow?, Int64?) {
-        let (h, r, u, m, e, s, p, a) = try row.decode((Int64, String?, String?, String?, String?, String?, Int64?, Int64?).self)
-        guard let r, let u, let m, let e, let s, let p else { return (h, nil, nil) }
-        return (h, MembershipRow(roomID: r, userID: u, membership: m, eventID: e, sender: s, streamPos: p), a)
+
+    struct Row {
+        let head: Int64
+        let memberships: [MembershipRow]
+        /// Of joined rooms: their latest event's position, or the join's when none is older than the head.
+        let activity: [String: Int64]
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        var c = RowCells(row)
+        let head: Int64 = try c.next()
+        let rooms: [String] = try c.next(), users: [String] = try c.next(), kinds: [String] = try c.next()
+        let events: [String] = try c.next(), senders: [String] = try c.next()
+        let positions: [Int64] = try c.next(), activity: [Int64] = try c.next()
+        let n = rooms.count
+        guard [users.count, kinds.count, events.count, senders.count, positions.count, activity.count].allSatisfy({ $0 == n }) else {
+            throw StorageError.unexpected("membership arrays of different lengths")
+        }
+        var memberships: [MembershipRow] = []
+        memberships.reserveCapacity(n)
+        var active: [String: Int64] = [:]
+        for i in 0..<n {
+            memberships.append(MembershipRow(roomID: rooms[i], userID: users[i], membership: kinds[i], eventID: events[i],
+                                             sender: senders[i], streamPos: positions[i]))
+            if kinds[i] == "join" { active[rooms[i]] = activity[i] }
+        }
+        return Row(head: head, memberships: memberships, activity: active)
     }
 }
 
@@ -48,8 +77,8 @@ struct LatestTimelineEvents: BoundStatement {
         }
     }
     func decodeRow(_ row: PostgresRow) throws -> (String, EventRef) {
-        let (room, id, pos, red) = try row.decode((String, String, Int64, String?).self)
-        return (room, EventRef(eventID: id, streamPos: pos, redactedBy: red))
+        var c = RowCells(row)
+        return (try c.next(), EventRef(eventID: try c.next(), streamPos: try c.next(), redactedBy: try c.next()))
     }
 }
 

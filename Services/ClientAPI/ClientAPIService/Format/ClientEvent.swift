@@ -67,20 +67,22 @@ extension ClientAPI {
     func formatMany(_ lists: [[StoredEvent]], viewer: TokenOwner, includeRoomID: Bool = true) async throws -> [[JSON]] {
         let all = lists.flatMap { $0 }
         guard !all.isEmpty else { return lists.map { _ in [] } }
+        // The three reads are independent: one round trip's wait instead of three.
+        let redactionIDs = all.compactMap(\.redactedBy)
+        let events = self.events
+        async let redactionsRead = redactionIDs.isEmpty ? [] : events.events(redactionIDs)
+        async let previousRead = events.previousStates(of: all.filter { $0.event.stateKey != nil })
         let versions = try await roomVersions(Array(Set(all.map(\.event.roomID))))
         func version(_ roomID: String) throws -> RoomVersion {
             guard let v = versions[roomID] else { throw MatrixError.notFound("Unknown room") }
             return v
         }
-        let redactionIDs = all.compactMap(\.redactedBy)
         var redactions: [String: JSON] = [:]
-        if !redactionIDs.isEmpty {
-            for r in try await events.events(redactionIDs) {
-                redactions[r.event.eventID] = ClientEvent.format(r, version: try version(r.event.roomID), includeRoomID: includeRoomID)
-            }
+        for r in try await redactionsRead {
+            redactions[r.event.eventID] = ClientEvent.format(r, version: try version(r.event.roomID), includeRoomID: includeRoomID)
         }
         let now = nowMillis()
-        let prevContent = try await previousContents(all.filter { $0.event.isState }, versions: versions)
+        let prevContent = try Self.previousContents(try await previousRead, versions: versions)
         return try lists.map { list in
             try list.map { s in
                 var j = ClientEvent.format(s, version: try version(s.event.roomID), viewerDevice: (viewer.userID, viewer.deviceID),
@@ -93,13 +95,11 @@ extension ClientAPI {
         }
     }
 
-    /// For each state event, the content of the state it replaced: one query for the whole
-    /// list (initial syncs format every room's state through here).
-    private func previousContents(_ list: [StoredEvent], versions: [String: RoomVersion]) async throws -> [String: JSON] {
-        let states = list.filter { $0.event.stateKey != nil }
-        guard !states.isEmpty else { return [:] }
+    /// For each state event, the content of the state it replaced (`rows` as
+    /// `EventStore.previousStates` reads them: one query for the whole list).
+    private static func previousContents(_ rows: [(String, String, Bool)], versions: [String: RoomVersion]) throws -> [String: JSON] {
         var out: [String: JSON] = [:]
-        for (id, j, redacted) in try await events.previousStates(of: states) {
+        for (id, j, redacted) in rows {
             var prev = try JSON.parse(j)
             if redacted, let v = prev["room_id"]?.stringValue.flatMap({ versions[$0] }) { prev = prev.redacted(for: v) }
             out[id] = prev["content"] ?? [:]

@@ -26,18 +26,19 @@ struct ExtensionScope: Sendable {
 extension ClientAPI {
     /// The `extensions` object of a response; empty when none has anything to say.
     func slidingSyncExtensions(_ x: ExtensionsRequest, scope: ExtensionScope) async throws -> [String: JSON] {
+        // Independent reads, made side by side.
+        async let toDevice = x.toDevice ? toDeviceExtension(x, scope: scope) : nil
+        async let e2ee = x.e2ee ? e2eeExtension(scope) : nil
+        async let accountData = x.accountData
+            ? accountDataExtension(scope.rooms(explicit: x.accountDataRooms, lists: x.accountDataLists), scope) : nil
+        async let receipts = x.receipts ? receiptsExtension(scope.rooms(explicit: x.receiptRooms, lists: x.receiptLists), scope) : nil
+        async let typing = x.typing ? typingExtension(scope.rooms(explicit: x.typingRooms, lists: x.typingLists), scope) : nil
         var out: [String: JSON] = [:]
-        if x.toDevice { out["to_device"] = try await toDeviceExtension(x, scope: scope) }
-        if x.e2ee { out["e2ee"] = try await e2eeExtension(scope) }
-        if x.accountData, let a = try await accountDataExtension(scope.rooms(explicit: x.accountDataRooms, lists: x.accountDataLists), scope) {
-            out["account_data"] = a
-        }
-        if x.receipts, let r = try await receiptsExtension(scope.rooms(explicit: x.receiptRooms, lists: x.receiptLists), scope) {
-            out["receipts"] = r
-        }
-        if x.typing, let t = try await typingExtension(scope.rooms(explicit: x.typingRooms, lists: x.typingLists), scope) {
-            out["typing"] = t
-        }
+        out["to_device"] = try await toDevice
+        out["e2ee"] = try await e2ee
+        out["account_data"] = try await accountData
+        out["receipts"] = try await receipts
+        out["typing"] = try await typing
         return out
     }
 

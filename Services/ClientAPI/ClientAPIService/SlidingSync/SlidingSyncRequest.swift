@@ -9,7 +9,7 @@ struct StateSelector: Sendable, Hashable {
 }
 
 /// What to return for a room: the superset of the configs of every rule it matches.
-struct RoomConfig: Sendable, Equatable {
+struct RoomConfig: Sendable, Hashable {
     var requiredState: Set<StateSelector> = []
     var timelineLimit: Int = 0
 
@@ -42,6 +42,28 @@ struct RoomConfig: Sendable, Equatable {
     static func decode(_ s: String) -> RoomConfig? {
         guard let o = try? JSON.parse(s).objectValue else { return nil }
         return try? RoomConfig(o)
+    }
+}
+
+/// Encodings and decodings of room configs within one response: every room of a list
+/// shares its config, so each is done once rather than once per room.
+struct RoomConfigMemo {
+    private var encodings: [RoomConfig: String] = [:]
+    private var decodings: [String: RoomConfig] = [:]
+
+    mutating func encoded(_ c: RoomConfig) -> String {
+        if let s = encodings[c] { return s }
+        let s = c.encoded
+        encodings[c] = s
+        return s
+    }
+
+    /// A stored config; one that no longer parses counts as empty (everything is sent again).
+    mutating func decoded(_ s: String) -> RoomConfig {
+        if let c = decodings[s] { return c }
+        let c = RoomConfig.decode(s) ?? RoomConfig()
+        decodings[s] = c
+        return c
     }
 }
 

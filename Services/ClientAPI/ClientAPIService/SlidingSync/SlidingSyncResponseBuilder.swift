@@ -55,11 +55,12 @@ extension ClientAPI {
         var jobs: [RenderJob] = []
         var records: [SlidingSyncRoomRecord] = []
         var initialRooms = Set<String>()
+        var memo = RoomConfigMemo()
         for (roomID, cfg) in configs.sorted(by: { $0.key < $1.key }) {
             guard let room = listed[roomID] else { continue }
             let mode: RoomRenderMode
             if let rec = sent[roomID], !(room.membership.membership == "join" && room.membership.streamPos > rec.sentUpTo) {
-                let prev = RoomConfig.decode(rec.config) ?? RoomConfig()
+                let prev = memo.decoded(rec.config)
                 let expand = cfg.timelineLimit > prev.timelineLimit && !room.strippedOnly
                 let added = room.strippedOnly ? [] : cfg.requiredState.subtracting(prev.requiredState)
                 let changed: Bool
@@ -68,8 +69,9 @@ extension ClientAPI {
                 default: changed = room.membership.streamPos > rec.sentUpTo || dmChanged
                 }
                 guard changed || expand || !added.isEmpty else {
-                    if cfg.encoded != rec.config {
-                        records.append(SlidingSyncRoomRecord(roomID: roomID, sentUpTo: rec.sentUpTo, config: cfg.encoded,
+                    let encoded = memo.encoded(cfg)
+                    if encoded != rec.config {
+                        records.append(SlidingSyncRoomRecord(roomID: roomID, sentUpTo: rec.sentUpTo, config: encoded,
                                                              lazyMembers: rec.lazyMembers))
                     }
                     continue
@@ -94,7 +96,7 @@ extension ClientAPI {
             var json = room
             json["bump_stamp"] = .int(stamps[job.roomID] ?? job.room.membership.streamPos)
             roomsOut[job.roomID] = json
-            records.append(SlidingSyncRoomRecord(roomID: job.roomID, sentUpTo: upTo, config: job.config.encoded, lazyMembers: nowKnown))
+            records.append(SlidingSyncRoomRecord(roomID: job.roomID, sentUpTo: upTo, config: memo.encoded(job.config), lazyMembers: nowKnown))
         }
 
         let joined = Set(listed.values.filter { $0.membership.membership == "join" }.map(\.roomID))
