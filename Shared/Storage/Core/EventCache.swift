@@ -31,24 +31,14 @@ public final class EventCache: Sendable {
     public init(budget: Int = 2 << 20) { self.budget = budget }
 
     public func body(_ eventID: String) -> Body? {
-        state.withLock { g in
-            if let b = g.young[eventID] { return b }
-            guard let b = g.old.removeValue(forKey: eventID) else { return nil }
-            Self.add(&g, eventID, b, budget: budget)
-            return b
-        }
+        state.withLock { g in Self.lookup(&g, eventID, budget: budget) }
     }
 
     /// The bodies of those of `eventIDs` that are held.
     func bodies(_ eventIDs: [String]) -> [String: Body] {
         state.withLock { g in
             var out: [String: Body] = [:]
-            for id in eventIDs where out[id] == nil {
-                if let b = g.young[id] { out[id] = b } else if let b = g.old.removeValue(forKey: id) {
-                    Self.add(&g, id, b, budget: budget)
-                    out[id] = b
-                }
-            }
+            for id in eventIDs where out[id] == nil { out[id] = Self.lookup(&g, id, budget: budget) }
             return out
         }
     }
@@ -64,10 +54,22 @@ public final class EventCache: Sendable {
 
     /// The held body of a row's event, or the row's JSON parsed (and then held).
     func body(_ eventID: String, json: String, txnDevice: String?, txnID: String?) throws -> Body {
-        if let b = body(eventID) { return b }
+        try body(eventID) ?? parsed(eventID, json: json, txnDevice: txnDevice, txnID: txnID)
+    }
+
+    /// A row's JSON parsed and held, for an event known not to be held.
+    func parsed(_ eventID: String, json: String, txnDevice: String?, txnID: String?) throws -> Body {
         let b = Body(event: Event(eventID: eventID, json: try JSON.parse(json)), txnDevice: txnDevice, txnID: txnID,
                      bytes: json.utf8.count)
         state.withLock { g in Self.add(&g, eventID, b, budget: budget) }
+        return b
+    }
+
+    /// A held entry; one found in the older generation moves to the newer.
+    private static func lookup(_ g: inout Generations, _ id: String, budget: Int) -> Body? {
+        if let b = g.young[id] { return b }
+        guard let b = g.old.removeValue(forKey: id) else { return nil }
+        add(&g, id, b, budget: budget)
         return b
     }
 

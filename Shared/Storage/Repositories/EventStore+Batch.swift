@@ -80,3 +80,34 @@ extension EventStore {
         return out
     }
 }
+
+/// $1 event IDs, $2 rooms, $3 types, $4 state keys, $5 positions (one slot per state event):
+/// the JSON of the state each event replaced, and whether it was redacted.
+struct PreviousStates: BoundStatement {
+    static let sql = """
+        SELECT x.id, p.json, p.redacted
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS x(id, r, t, k, pos)
+        CROSS JOIN LATERAL (
+            SELECT e.json, EXISTS (SELECT 1 FROM redactions d WHERE d.redacts = e.event_id) AS redacted
+            FROM events e WHERE e.room_id = x.r AND e.type = x.t AND e.state_key = x.k AND e.stream_pos < x.pos
+              AND e.placement < 2
+            ORDER BY e.stream_pos DESC LIMIT 1) AS p
+        """
+    let bindings: PostgresBindings
+    init(_ states: [StoredEvent]) {
+        bindings = bind {
+            $0.append(states.map(\.event.eventID)); $0.append(states.map(\.event.roomID))
+            $0.append(states.map(\.event.type)); $0.append(states.map { $0.event.stateKey ?? "" })
+            $0.append(states.map(\.streamPos))
+        }
+    }
+    func decodeRow(_ row: PostgresRow) throws -> (String, String, Bool) { try row.decode((String, String, Bool).self) }
+}
+
+extension EventStore {
+    /// For each of the state events that replaced another, that one's JSON and whether it was redacted.
+    public func previousStates(of states: [StoredEvent]) async throws -> [(String, String, Bool)] {
+        guard !states.isEmpty else { return [] }
+        return try await db.client.all(PreviousStates(states), logger: db.logger)
+    }
+}

@@ -29,9 +29,9 @@ extension EventStore {
     public func currentState(_ roomID: String, pairs: [(String, String)], anyKeyTypes: [String],
                              changedAfter: Int64 = -1) async throws -> [StoredEvent] {
         guard !pairs.isEmpty || !anyKeyTypes.isEmpty else { return [] }
-        return try await db.client.all(
+        let refs = try await db.client.all(
             SelectedCurrentState(roomID: roomID, changedAfter: changedAfter, anyKeyTypes: anyKeyTypes, pairs: pairs), logger: db.logger)
-            .map(storedEvent)
+        return try await resolve(refs).compactMap { $0 }
     }
 
     /// Current state events that changed after a position.

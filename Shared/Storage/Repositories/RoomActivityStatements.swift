@@ -27,10 +27,11 @@ struct LastPositionsOfRooms: BoundStatement {
 }
 
 /// $1 room, $2 position, $3 types, $4 and $5 (type, state key) pairs: the room's current state
-/// events of one of the types (any state key) or one of the pairs, changed after the position.
+/// events of one of the types (any state key) or one of the pairs, changed after the position,
+/// without their JSON (see `EventRef`).
 struct SelectedCurrentState: BoundStatement {
     static let sql = """
-        SELECT \(EventStore.eventColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
+        SELECT \(EventStore.eventRefColumns) FROM current_state c JOIN events e ON e.event_id = c.event_id
         LEFT JOIN redactions r ON r.redacts = e.event_id
         WHERE c.room_id = $1 AND c.stream_pos > $2
           AND (c.type = ANY($3) OR (c.type, c.state_key) IN (SELECT * FROM unnest($4::text[], $5::text[])))
@@ -42,7 +43,7 @@ struct SelectedCurrentState: BoundStatement {
             $0.append(pairs.map(\.0)); $0.append(pairs.map(\.1))
         }
     }
-    func decodeRow(_ row: PostgresRow) throws -> EventStore.EventColumnsRow { try row.decode(EventStore.EventColumnsRow.self) }
+    func decodeRow(_ row: PostgresRow) throws -> EventRef { try EventRef(row) }
 }
 
 /// $1 room, $2 position: the room's current state events that changed after the position,

@@ -28,7 +28,7 @@ struct HeadMembershipsAndActivity: BoundStatement {
     struct Row {
         let head: Int64
         let memberships: [MembershipRow]
-        /// Of joined rooms: their latest event's position, or the join's when none is older than the head.
+        /// Of joined rooms: the position of their latest event up to the head (the join's when there is none).
         let activity: [String: Int64]
     }
 
@@ -78,7 +78,8 @@ struct LatestTimelineEvents: BoundStatement {
     }
     func decodeRow(_ row: PostgresRow) throws -> (String, EventRef) {
         var c = RowCells(row)
-        return (try c.next(), EventRef(eventID: try c.next(), streamPos: try c.next(), redactedBy: try c.next()))
+        let room: String = try c.next()
+        return (room, try EventRef(&c))
     }
 }
 
