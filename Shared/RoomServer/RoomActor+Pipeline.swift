@@ -202,12 +202,12 @@ extension RoomActor {
         }
         if !built.isEmpty {
             // Push rules read per-user settings from storage, so they run here, after building.
-            let rowsPerEvent = try await server.pushActions(zip(built, statesAfter).map { b, state in
+            let outcomes = try await server.pushActions(zip(built, statesAfter).map { b, state in
                 (b.1.event, RoomState(roomID: roomID, version: snap.version, state: state))
             })
-            for (n, ((i, ne), rows)) in zip(built, rowsPerEvent).enumerated() {
+            for (n, ((i, ne), push)) in zip(built, outcomes).enumerated() {
                 built[n] = (i, NewEvent(event: ne.event, json: ne.json, updatesState: ne.updatesState, txn: ne.txn,
-                                        pushActions: rows))
+                                        pushActions: push.rows, pushRecipients: push.recipients))
             }
         }
         return PreparedBatch(results: results, built: built, duplicates: duplicates, after: snap)

@@ -83,11 +83,11 @@ extension RoomActor {
             }
             let extremities = snap.extremities.filter { !prevIDs.contains($0) } + [event.eventID]
             let room = RoomState(roomID: roomID, version: snap.version, state: newState)
-            let actions = try await server.pushActions([(event, room)]).first ?? []
+            let push = try await server.pushActions([(event, room)]).first ?? .none
             let write = RoomWrite(
                 roomID: roomID, expectedLastPos: snap.lastPos, createRoom: nil,
                 events: [NewEvent(event: event, json: event.json.canonicalString, updatesState: updatesState, txn: nil,
-                                  pushActions: actions)],
+                                  pushActions: push.rows, pushRecipients: push.recipients)],
                 extremities: extremities, stateChanges: stateChanges)
             guard let pos = try await persistOrStale(write)?.last else {
                 server.logger.debug("room \(roomID) changed elsewhere; rechecking \(event.eventID)")
@@ -101,7 +101,7 @@ extension RoomActor {
             next.extremityHashes[event.eventID] = event.json["hashes"] ?? [:]
             next.depth = max(next.depth, event.depth)
             snapshot = next
-            server.onCommit([CommittedEvent(event: event, streamPos: pos, pushActions: actions)])
+            server.onCommit([CommittedEvent(event: event, streamPos: pos, pushActions: push.rows)])
             return .accepted(EventResult(event: event, streamPos: pos), stateBefore: stateBefore)
         }
         throw RoomServerError.conflict

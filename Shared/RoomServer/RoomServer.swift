@@ -34,7 +34,7 @@ final class RoomServerCore: Sendable {
 /// Who each event notifies and how, given the room state right after it: called for every
 /// batch of events before it is persisted, so the rows commit with them. One call per batch,
 /// so per-user settings are read once for all of its events.
-public typealias PushActionsProvider = @Sendable ([(Event, RoomState)]) async throws -> [[PushActionRow]]
+public typealias PushActionsProvider = @Sendable ([(Event, RoomState)]) async throws -> [PushOutcome]
 
 /// The one path every local event takes: build → authorise → persist → notify.
 public final class RoomServer: Sendable {
@@ -43,7 +43,7 @@ public final class RoomServer: Sendable {
 
     public init(store: EventStore, serverName: ServerName, signingKey: SigningKey, logger: Logger,
                 onCommit: @escaping @Sendable ([CommittedEvent]) -> Void,
-                pushActions: @escaping PushActionsProvider = { $0.map { _ in [] } }) {
+                pushActions: @escaping PushActionsProvider = { $0.map { _ in .none } }) {
         core = RoomServerCore(store: store, serverName: serverName, signingKey: signingKey, logger: logger,
                               onCommit: onCommit, pushActions: pushActions)
     }

@@ -15,11 +15,12 @@ struct SyncReadBatchesTests {
         let server = RoomServer(store: EventStore(db: db), serverName: RoomFixtures.serverName, signingKey: try SigningKey.generate(),
                                 logger: TestEnvironment.logger("batches"), onCommit: { _ in }, pushActions: { batch in
             batch.map { event, state in
-                guard event.type == "m.room.message" else { return [] }
+                guard event.type == "m.room.message" else { return .none }
                 let body = event.content["body"]?.stringValue ?? ""
-                return [alice, bob].filter { $0 != event.sender && state.membership(of: $0) == "join" }.map {
+                let recipients = [alice, bob].filter { $0 != event.sender && state.membership(of: $0) == "join" }
+                return PushOutcome(rows: recipients.map {
                     PushActionRow(userID: $0, highlight: body.contains($0), threadID: "main", actionsJSON: "[\"notify\"]")
-                }
+                }, recipients: recipients)
             }
         })
         let (both, _) = try await RoomFixtures.createRoom(server, creator: alice)

@@ -1,16 +1,18 @@
 import PostgresNIO
 
-/// One group commit of room writes, as a call of `myelin_persist_room_writes` (migration
-/// 0014): the writes, their events, extremities, push actions and state changes flattened
-/// into column arrays. Run on its own, the call is its own transaction.
+/// One group commit of room writes, as a call of `myelin_persist_room_writes_notifying`
+/// (migrations 0014 and 0017): the writes, their events, extremities, push actions, shared
+/// notifications and state changes flattened into column arrays. Run on its own, the call
+/// is its own transaction.
 struct PersistRoomWrites: BoundStatement {
     static let sql = """
-        SELECT accepted, positions FROM myelin_persist_room_writes(
+        SELECT accepted, positions FROM myelin_persist_room_writes_notifying(
             $1::text[], $2::int8[], $3::bool[], $4::text[], $5::text[], $6::int4[], $7::int8,
             $8::text[], $9::text[], $10::bool[], $11::text[], $12::text[], $13::int8[], $14::int8[], $15::text[],
             $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::int2[], $22::bool[], $23::text[],
             $24::text[], $25::int4[], $26::text[], $27::int4[], $28::text[], $29::text[], $30::bool[], $31::text[],
-            $32::int4[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[], $38::int8)
+            $32::int4[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[], $38::int8,
+            $39::int4[], $40::text[], $41::bool[], $42::text[], $43::int4[], $44::text[])
         """
     let bindings: PostgresBindings
 
@@ -25,6 +27,8 @@ struct PersistRoomWrites: BoundStatement {
         var paEvent: [Int32] = [], paUser: [String] = [], paThread: [String] = [], paHighlight: [Bool] = [], paActions: [String] = []
         var scWrite: [Int32] = [], scEvent: [String] = [], scType: [String] = [], scKey: [String] = []
         var scMembership: [String] = [], scSender: [String] = []
+        var nEvent: [Int32] = [], nThread: [String] = [], nHighlight: [Bool] = [], nActions: [String] = []
+        var nExcludedCount: [Int32] = [], nExcluded: [String] = []
 
         for (n, w) in writes.enumerated() {
             let writeIndex = Int32(n + 1)  // SQL arrays count from 1
@@ -44,7 +48,13 @@ struct PersistRoomWrites: BoundStatement {
                 let recordsRedaction = e.type == "m.room.redaction" && ne.placement == .timeline
                 eRedacts.append(recordsRedaction ? e.redacts ?? "" : "")
                 let eventIndex = Int32(eID.count)
-                for a in ne.pushActions {
+                let layout = NotificationLayout(rows: ne.pushActions, recipients: ne.pushRecipients)
+                if let (row, excluded) = layout.shared {
+                    nEvent.append(eventIndex); nThread.append(row.threadID); nHighlight.append(row.highlight)
+                    nActions.append(row.actionsJSON); nExcludedCount.append(Int32(excluded.count))
+                    nExcluded.append(contentsOf: excluded)
+                }
+                for a in layout.own {
                     paEvent.append(eventIndex); paUser.append(a.userID); paThread.append(a.threadID)
                     paHighlight.append(a.highlight); paActions.append(a.actionsJSON)
                 }
@@ -67,6 +77,8 @@ struct PersistRoomWrites: BoundStatement {
             $0.append(paEvent); $0.append(paUser); $0.append(paThread); $0.append(paHighlight); $0.append(paActions)
             $0.append(scWrite); $0.append(scEvent); $0.append(scType); $0.append(scKey); $0.append(scMembership)
             $0.append(scSender); $0.append(StreamWrite.lockKey)
+            $0.append(nEvent); $0.append(nThread); $0.append(nHighlight); $0.append(nActions)
+            $0.append(nExcludedCount); $0.append(nExcluded)
         }
     }
 

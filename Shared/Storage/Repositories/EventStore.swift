@@ -28,6 +28,18 @@ public struct PushActionRow: Sendable {
     }
 }
 
+/// What the push rules made of one event: the notified members' rows, and every member
+/// they were run for.
+public struct PushOutcome: Sendable {
+    public let rows: [PushActionRow]
+    public let recipients: [String]
+    public init(rows: [PushActionRow], recipients: [String]) {
+        self.rows = rows
+        self.recipients = recipients
+    }
+    public static let none = PushOutcome(rows: [], recipients: [])
+}
+
 /// Where a stored event stands in its room (`events.placement`).
 public enum EventPlacement: Int16, Sendable {
     /// In the timeline, and in the state when it is a state event. History fetched from
@@ -47,14 +59,18 @@ public struct NewEvent: Sendable {
     public let updatesState: Bool
     public let txn: TxnRef?
     public let pushActions: [PushActionRow]
+    /// Every member the push rules were run for (notified or not); empty when unknown, and
+    /// then every notification is stored as its own row (see `NotificationLayout`).
+    public let pushRecipients: [String]
     public let placement: EventPlacement
     public init(event: Event, json: String, updatesState: Bool, txn: TxnRef?, pushActions: [PushActionRow],
-                placement: EventPlacement = .timeline) {
+                pushRecipients: [String] = [], placement: EventPlacement = .timeline) {
         self.event = event
         self.json = json
         self.updatesState = updatesState
         self.txn = txn
         self.pushActions = pushActions
+        self.pushRecipients = pushRecipients
         self.placement = placement
     }
 }

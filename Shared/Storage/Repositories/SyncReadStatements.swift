@@ -108,7 +108,8 @@ struct AccountDataContent: BoundStatement {
 
 /// $1 slots and $2 rooms (one entry per asked room), $3 users (by slot, from 1): notification
 /// and highlight counts per asked room and thread after the slot user's unthreaded read
-/// receipt and the receipt of that thread. Each room is its own index lookups.
+/// receipt and the receipt of that thread (own and shared notifications, migration 0017).
+/// Each room is its own index lookups.
 struct UnreadCounts: BoundStatement {
     static let sql = """
         SELECT q.i, q.room_id, c.thread_id, c.n, c.h
@@ -120,9 +121,8 @@ struct UnreadCounts: BoundStatement {
                 WHERE r.room_id = q.room_id AND r.user_id = q.user_id AND r.receipt_type IN ('m.read', 'm.read.private')
                 GROUP BY r.thread_id)
             SELECT a.thread_id, count(*) AS n, count(*) FILTER (WHERE a.highlight) AS h
-            FROM event_push_actions a LEFT JOIN rd t ON t.thread_id = a.thread_id
-            WHERE a.user_id = q.user_id AND a.room_id = q.room_id
-              AND a.stream_pos > COALESCE((SELECT pos FROM rd WHERE thread_id = ''), 0) AND a.stream_pos > COALESCE(t.pos, 0)
+            FROM myelin_room_notifications(q.user_id, q.room_id) a LEFT JOIN rd t ON t.thread_id = a.thread_id
+            WHERE a.stream_pos > COALESCE((SELECT pos FROM rd WHERE thread_id = ''), 0) AND a.stream_pos > COALESCE(t.pos, 0)
             GROUP BY a.thread_id) c
         """
     let bindings: PostgresBindings

@@ -55,12 +55,13 @@ final class PushDelivery: Sendable {
         }
     }
 
-    /// Unread notifications across the user's rooms, after their read receipts: the badge.
+    /// Unread notifications across the rooms the user is in, after their read receipts: the badge.
     private func unreadCount(_ userID: String) async throws -> Int64 {
         for try await n in try await db.query("""
-            SELECT count(*) FROM event_push_actions a WHERE a.user_id = \(userID) AND a.stream_pos > COALESCE((
+            SELECT count(*) FROM memberships m CROSS JOIN LATERAL myelin_room_notifications(m.user_id, m.room_id) a
+            WHERE m.user_id = \(userID) AND m.membership = 'join' AND a.stream_pos > COALESCE((
                 SELECT MAX(e.stream_pos) FROM receipts r JOIN events e ON e.event_id = r.event_id
-                WHERE r.room_id = a.room_id AND r.user_id = \(userID) AND r.receipt_type IN ('m.read', 'm.read.private')), 0)
+                WHERE r.room_id = m.room_id AND r.user_id = \(userID) AND r.receipt_type IN ('m.read', 'm.read.private')), 0)
             """).decode(Int64.self) { return n }
         return 0
     }

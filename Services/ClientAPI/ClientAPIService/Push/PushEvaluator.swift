@@ -4,7 +4,8 @@ import Storage
 
 /// Decides, as each event is stored, whom it notifies: every local joined member except the
 /// sender, by their own push rules. Only notifying outcomes become rows, which is what the
-/// unread counts in /sync add up.
+/// unread counts in /sync add up; the members evaluated go with them, so that storage can
+/// keep what most of them share as one row (`NotificationLayout`).
 struct PushEvaluator: Sendable {
     let rules: PushRulesCache
     let serverName: ServerName
@@ -14,8 +15,8 @@ struct PushEvaluator: Sendable {
         self.serverName = serverName
     }
 
-    /// The rows of each event in `batch`, in order. Rulesets are read once for the batch.
-    func actions(for batch: [(Event, RoomState)]) async throws -> [[PushActionRow]] {
+    /// The rows and recipients of each event in `batch`, in order. Rulesets are read once for the batch.
+    func actions(for batch: [(Event, RoomState)]) async throws -> [PushOutcome] {
         // Every local joined member except the sender, per event, and the joined count.
         var audiences: [(recipients: [String], joined: Int)] = []
         var everyone = Set<String>()
@@ -25,10 +26,12 @@ struct PushEvaluator: Sendable {
             audiences.append((recipients, joined.count))
             everyone.formUnion(recipients)
         }
-        guard !everyone.isEmpty else { return batch.map { _ in [] } }
+        guard !everyone.isEmpty else { return batch.map { _ in .none } }
         let ruleSets = try await rules.ruleSets(for: Array(everyone))
         return zip(batch, audiences).map { item, audience in
-            actions(for: item.0, in: item.1, recipients: audience.recipients, memberCount: audience.joined, ruleSets: ruleSets)
+            PushOutcome(rows: actions(for: item.0, in: item.1, recipients: audience.recipients, memberCount: audience.joined,
+                                      ruleSets: ruleSets),
+                        recipients: audience.recipients)
         }
     }
 
