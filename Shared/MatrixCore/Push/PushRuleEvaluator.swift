@@ -45,13 +45,13 @@ public struct PushRuleEvaluator: Sendable {
             var all = true
             for c in rule.conditions {
                 let ok: Bool
-                if case .containsDisplayName = c.condition {
+                if c.isDisplayName {
                     ok = containsDisplayName(displayName, memo: &memo)
-                } else if let known = memo.conditions[c] {
+                } else if let known = memo.known(c.id) {
                     ok = known
                 } else {
                     ok = matches(c, displayName: displayName)
-                    memo.conditions[c] = ok
+                    memo.remember(c.id, ok)
                 }
                 if !ok { all = false; break }
             }
