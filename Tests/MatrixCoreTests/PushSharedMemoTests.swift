@@ -33,3 +33,24 @@ import Testing
         #expect(rule?.ruleID == ".m.rule.message")
     }
 }
+
+/// Rules that read the display name are decided per member even when every other rule's
+/// outcome is shared through the memo.
+@Suite struct PushSharedRuleMemoTests {
+    @Test func displayNameRulesAreEachMembersOwn() {
+        let event = PushFixture.message("Bob, are you there?")
+        let evaluator = PushFixture.evaluator(event)
+        for order in [["Carol", "Bob"], ["Bob", "Carol"]] {
+            var memo = PushEvaluationMemo()
+            let outcomes = order.map { name in
+                let user = "@\(name.lowercased()):example.org"
+                var set = DefaultPushRules.ruleSet(for: user)
+                set.override.append(PushRule(ruleID: "name", isDefault: false, enabled: true, conditions: [.containsDisplayName],
+                                             actions: [.notify, .setTweak("highlight", value: true)]))
+                return evaluator.firstMatch(CompiledPushRules(set), displayName: name, memo: &memo)?.ruleID
+            }
+            let expected = order.map { $0 == "Bob" ? "name" : ".m.rule.message" }
+            #expect(outcomes == expected)
+        }
+    }
+}

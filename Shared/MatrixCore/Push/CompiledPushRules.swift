@@ -15,6 +15,9 @@ public struct CompiledPushRules: Sendable {
         public let notify: Bool
         public let highlight: Bool
         let conditions: [KeyedCondition]
+        /// Rules with the same conditions share a number (a memo slot for whether they match);
+        /// nil when one of them reads the recipient's display name.
+        let sharedID: Int?
 
         init(kind: PushRuleKind, ruleID: String, actions: [PushAction], conditions: [KeyedCondition]) {
             self.kind = kind
@@ -24,6 +27,8 @@ public struct CompiledPushRules: Sendable {
             self.notify = actions.notifies
             self.highlight = actions.highlights
             self.conditions = conditions
+            self.sharedID = conditions.contains(where: \.isDisplayName)
+                ? nil : PushConditionNumbers.shared.number(ofRule: conditions.map(\.id))
         }
     }
 
@@ -71,6 +76,7 @@ struct KeyedCondition: Sendable {
 final class PushConditionNumbers: Sendable {
     static let shared = PushConditionNumbers()
     private let numbers = Mutex<[PushCondition: Int]>([:])
+    private let ruleNumbers = Mutex<[[Int]: Int]>([:])
 
     func number(of condition: PushCondition) -> Int {
         numbers.withLock { table in
@@ -80,23 +86,36 @@ final class PushConditionNumbers: Sendable {
             return n
         }
     }
+
+    /// A number for a rule's list of condition numbers.
+    func number(ofRule conditions: [Int]) -> Int {
+        ruleNumbers.withLock { table in
+            if let n = table[conditions] { return n }
+            let n = table.count
+            table[conditions] = n
+            return n
+        }
+    }
 }
 
-/// What one event's evaluation learns that holds for every recipient: the outcome of each
-/// condition that does not depend on the recipient (by condition number: 0 not yet known,
-/// 1 false, 2 true), and of each display name tested.
+/// What one event's evaluation learns that holds for every recipient: whether each condition
+/// and each rule not reading the display name holds (by number), and each display name tested.
 public struct PushEvaluationMemo: Sendable {
-    var conditions: [UInt8] = []
+    var conditions = Outcomes()
+    var rules = Outcomes()
     var displayNames: [String: Bool] = [:]
     public init() {}
 
-    func known(_ id: Int) -> Bool? {
-        guard id < conditions.count, conditions[id] != 0 else { return nil }
-        return conditions[id] == 2
-    }
+    /// Outcomes by number: 0 not yet known, 1 false, 2 true.
+    struct Outcomes: Sendable {
+        private var slots: [UInt8] = []
 
-    mutating func remember(_ id: Int, _ outcome: Bool) {
-        if id >= conditions.count { conditions.append(contentsOf: repeatElement(0, count: id + 1 - conditions.count)) }
-        conditions[id] = outcome ? 2 : 1
+        subscript(_ id: Int) -> Bool? {
+            get { id < slots.count && slots[id] != 0 ? slots[id] == 2 : nil }
+            set {
+                if id >= slots.count { slots.append(contentsOf: repeatElement(0, count: id + 1 - slots.count)) }
+                slots[id] = newValue.map { $0 ? 2 : 1 } ?? 0
+            }
+        }
     }
 }

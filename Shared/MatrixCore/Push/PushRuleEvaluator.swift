@@ -37,24 +37,30 @@ public struct PushRuleEvaluator: Sendable {
     }
 
     /// The first enabled rule that matches, remembering in `memo` the outcome of every
-    /// condition that does not depend on the recipient: across the members of a room most
-    /// rules are the same, so each condition is worked out once per event, not once per member.
+    /// condition and rule that does not depend on the recipient's display name: across the
+    /// members of a room most rules are the same, so each is worked out once per event, not
+    /// once per member.
     public func firstMatch(_ rules: CompiledPushRules, displayName: String?,
                            memo: inout PushEvaluationMemo) -> CompiledPushRules.Rule? {
         for rule in rules.rules {
+            if let id = rule.sharedID, let known = memo.rules[id] {
+                if known { return rule }
+                continue
+            }
             var all = true
             for c in rule.conditions {
                 let ok: Bool
                 if c.isDisplayName {
                     ok = containsDisplayName(displayName, memo: &memo)
-                } else if let known = memo.known(c.id) {
+                } else if let known = memo.conditions[c.id] {
                     ok = known
                 } else {
                     ok = matches(c, displayName: displayName)
-                    memo.remember(c.id, ok)
+                    memo.conditions[c.id] = ok
                 }
                 if !ok { all = false; break }
             }
+            if let id = rule.sharedID { memo.rules[id] = all }
             if all { return rule }
         }
         return nil
