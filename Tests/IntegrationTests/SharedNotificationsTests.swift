@@ -85,6 +85,12 @@ struct SharedNotificationsTests {
         _ = try await UserDataStore(db: db).setReceipt(roomID: room, type: "m.read", userID: Self.bob, threadID: "",
                                                        eventID: newest.eventID)
         #expect(try await counts(db, Self.bob, room) == (0, 0))
+
+        // Once Carol has left, /notifications keeps her own row of the room (her highlight).
+        _ = try await server.send(roomID: room, EventRequest(sender: Self.carol, type: "m.room.member", stateKey: Self.carol,
+                                                             content: ["membership": "leave"]))
+        let afterLeaving = try await pushers.notifications(Self.carol, before: .max, limit: 10, onlyHighlight: false)
+        #expect(afterLeaving.map(\.eventID) == carols.filter(\.highlight).map(\.eventID))
     }
 
     @Test func fewNotifiedMembersKeepOwnRows() {

@@ -71,29 +71,27 @@ struct KeyedCondition: Sendable {
     }
 }
 
-/// Numbers for push conditions, equal conditions alike, for the life of the process. Only
-/// compiling a ruleset asks; there are about as many conditions as users with own rules.
+/// Numbers for push conditions and for rules' lists of condition numbers, equal keys alike,
+/// for the life of the process. Only compiling a ruleset asks; there are about as many
+/// conditions as users with own rules.
 final class PushConditionNumbers: Sendable {
     static let shared = PushConditionNumbers()
-    private let numbers = Mutex<[PushCondition: Int]>([:])
-    private let ruleNumbers = Mutex<[[Int]: Int]>([:])
+    private let conditions = Numbering<PushCondition>()
+    private let rules = Numbering<[Int]>()
 
-    func number(of condition: PushCondition) -> Int {
-        numbers.withLock { table in
-            if let n = table[condition] { return n }
-            let n = table.count
-            table[condition] = n
-            return n
-        }
-    }
+    func number(of condition: PushCondition) -> Int { conditions.number(of: condition) }
+    func number(ofRule conditionNumbers: [Int]) -> Int { rules.number(of: conditionNumbers) }
 
-    /// A number for a rule's list of condition numbers.
-    func number(ofRule conditions: [Int]) -> Int {
-        ruleNumbers.withLock { table in
-            if let n = table[conditions] { return n }
-            let n = table.count
-            table[conditions] = n
-            return n
+    /// Numbers from 0, handed out in order of first asking.
+    private final class Numbering<Key: Hashable & Sendable>: Sendable {
+        private let table = Mutex<[Key: Int]>([:])
+
+        func number(of key: Key) -> Int {
+            table.withLock { table in
+                if let n = table[key] { return n }
+                table[key] = table.count
+                return table.count - 1
+            }
         }
     }
 }

@@ -55,22 +55,23 @@ public struct PusherStore: Sendable {
         public let roomID: String, eventID: String, streamPos: Int64, highlight: Bool, actionsJSON: String
     }
 
-    /// A user's notifications, newest first, before `before`: their own rows in any room, and
-    /// the notifications shared by the members of the rooms they are in (migration 0017),
-    /// newest first per room.
+    /// A user's notifications, newest first, before `before`: in each room they are in, what
+    /// `myelin_room_notifications` counts (own and shared rows, migration 0017), newest first
+    /// per room; in other rooms, their own rows.
     public func notifications(_ userID: String, before: Int64, limit: Int, onlyHighlight: Bool) async throws -> [NotificationRow] {
         var out: [NotificationRow] = []
         for try await (r, e, p, h, a) in try await db.query("""
             SELECT room_id, event_id, stream_pos, highlight, actions_json FROM (
-                SELECT room_id, event_id, stream_pos, highlight, actions_json FROM event_push_actions
-                WHERE user_id = \(userID) AND stream_pos < \(before) AND (NOT \(onlyHighlight) OR highlight)
+                SELECT a.room_id, a.event_id, a.stream_pos, a.highlight, a.actions_json FROM event_push_actions a
+                WHERE a.user_id = \(userID) AND a.stream_pos < \(before) AND (NOT \(onlyHighlight) OR a.highlight)
+                  AND NOT EXISTS (SELECT 1 FROM memberships m
+                                  WHERE m.room_id = a.room_id AND m.user_id = a.user_id AND m.membership = 'join')
                 UNION ALL
                 SELECT m.room_id, n.event_id, n.stream_pos, n.highlight, n.actions_json
                 FROM memberships m CROSS JOIN LATERAL (
-                    SELECT n.event_id, n.stream_pos, n.highlight, n.actions_json FROM event_notifications n
-                    WHERE n.room_id = m.room_id AND n.stream_pos > coalesce(m.joined_pos, m.stream_pos)
-                      AND n.stream_pos < \(before) AND (NOT \(onlyHighlight) OR n.highlight)
-                      AND n.sender <> \(userID) AND NOT (\(userID) = ANY(n.excluded))
+                    SELECT n.event_id, n.stream_pos, n.highlight, n.actions_json
+                    FROM myelin_room_notifications(m.user_id, m.room_id) n
+                    WHERE n.stream_pos < \(before) AND (NOT \(onlyHighlight) OR n.highlight)
                     ORDER BY n.stream_pos DESC LIMIT \(limit)) n
                 WHERE m.user_id = \(userID) AND m.membership = 'join') AS x
             ORDER BY stream_pos DESC LIMIT \(limit)
