@@ -8,27 +8,29 @@ public struct HeroRow: Sendable {
     public let avatarURL: String?
 }
 
+/// What a room summary needs of a room's members: its joined and invited counts and its
+/// heroes.
+public struct RoomSummaryRow: Sendable {
+    public var joined: Int64 = 0
+    public var invited: Int64 = 0
+    public var heroes: [HeroRow] = []
+    public init(joined: Int64 = 0, invited: Int64 = 0, heroes: [HeroRow] = []) {
+        (self.joined, self.invited, self.heroes) = (joined, invited, heroes)
+    }
+}
+
 /// Membership reads over many rooms at once, for pages of rooms.
 extension RoomsStore {
-    /// Joined and invited member counts per room (rooms with neither are absent).
-    public func memberCounts(_ rooms: [String]) async throws -> [String: (joined: Int64, invited: Int64)] {
+    /// Each room's member counts and up to `heroLimit` members other than `viewer`, as a
+    /// room summary picks its heroes: joined first, then invited, then those who left or were
+    /// banned, each by user ID; with the display name and avatar of their membership event.
+    /// One query for the page (rooms without members get zero counts and no heroes).
+    public func summaries(_ rooms: [String], viewer: String, heroLimit: Int) async throws -> [String: RoomSummaryRow] {
         guard !rooms.isEmpty else { return [:] }
-        var out: [String: (joined: Int64, invited: Int64)] = [:]
-        for try await (r, j, i) in try await db.client.execute(MemberCountsOfRooms(rooms: rooms), logger: db.logger) {
-            out[r] = (j, i)
-        }
-        return out
-    }
-
-    /// Up to `limit` members per room other than `viewer`, as a room summary picks its
-    /// heroes: joined first, then invited, then those who left or were banned, each by user
-    /// ID; with the display name and avatar of their membership event.
-    public func heroes(_ rooms: [String], viewer: String, limit: Int) async throws -> [String: [HeroRow]] {
-        guard !rooms.isEmpty else { return [:] }
-        var out: [String: [HeroRow]] = [:]
-        for try await (r, hero) in try await db.client.execute(HeroesOfRooms(rooms: rooms, viewer: viewer, limit: limit),
-                                                             logger: db.logger) {
-            out[r, default: []].append(hero)
+        var out: [String: RoomSummaryRow] = [:]
+        for try await (r, joined, invited, hero) in try await db.client.execute(
+            SummariesOfRooms(rooms: rooms, viewer: viewer, heroLimit: heroLimit), logger: db.logger) {
+            out[r, default: RoomSummaryRow(joined: joined, invited: invited)].heroes += hero.map { [$0] } ?? []
         }
         return out
     }

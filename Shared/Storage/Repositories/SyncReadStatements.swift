@@ -106,6 +106,16 @@ struct AccountDataContent: BoundStatement {
     func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
 }
 
+/// $1 user, $2 room, $3 types: the contents of those of the types the user has set.
+struct AccountDataContents: BoundStatement {
+    static let sql = "SELECT type, content FROM account_data WHERE user_id = $1 AND room_id = $2 AND type = ANY($3)"
+    let bindings: PostgresBindings
+    init(userID: String, roomID: String, types: [String]) {
+        bindings = bind { $0.append(userID); $0.append(roomID); $0.append(types) }
+    }
+    func decodeRow(_ row: PostgresRow) throws -> (String, String) { try row.decode((String, String).self) }
+}
+
 /// $1 slots and $2 rooms (one entry per asked room), $3 users (by slot, from 1): notification
 /// and highlight counts per asked room and thread after the slot user's unthreaded read
 /// receipt and the receipt of that thread (own and shared notifications, migration 0017).
@@ -166,38 +176,35 @@ struct EventBodies: BoundStatement {
     }
 }
 
-/// $1 rooms: joined and invited member counts of each room that has members.
-struct MemberCountsOfRooms: BoundStatement {
+/// $1 rooms, $2 viewer, $3 limit: each room's joined and invited member counts, with up to
+/// `limit` members other than the viewer (joined first, then invited, then those who left or
+/// were banned, each by user ID) and the display name and avatar of their membership event:
+/// one row per hero, or one row without a hero.
+struct SummariesOfRooms: BoundStatement {
     static let sql = """
-        SELECT room_id, count(*) FILTER (WHERE membership = 'join'), count(*) FILTER (WHERE membership = 'invite')
-        FROM memberships WHERE room_id = ANY($1) GROUP BY room_id
+        SELECT x.r, c.joined, c.invited, h.user_id, h.membership, h.name, h.avatar
+        FROM unnest($1::text[]) AS x(r)
+        CROSS JOIN LATERAL (
+            SELECT count(*) FILTER (WHERE membership = 'join') AS joined, count(*) FILTER (WHERE membership = 'invite') AS invited
+            FROM memberships WHERE room_id = x.r) c
+        LEFT JOIN LATERAL (
+            SELECT m.user_id, m.membership, m.rank, e.json::jsonb #>> '{content,displayname}' AS name,
+                   e.json::jsonb #>> '{content,avatar_url}' AS avatar
+            FROM (SELECT user_id, membership, event_id,
+                         CASE membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END AS rank
+                  FROM memberships WHERE room_id = x.r AND user_id <> $2 AND membership IN ('join', 'invite', 'leave', 'ban')
+                  ORDER BY rank, user_id LIMIT $3) m
+            JOIN events e ON e.event_id = m.event_id) h ON TRUE
+        ORDER BY x.r, h.rank, h.user_id
         """
     let bindings: PostgresBindings
-    init(rooms: [String]) { bindings = bind { $0.append(rooms) } }
-    func decodeRow(_ row: PostgresRow) throws -> (String, Int64, Int64) { try row.decode((String, Int64, Int64).self) }
-}
-
-/// $1 rooms, $2 viewer, $3 limit: up to `limit` members of each room other than the viewer,
-/// joined first, then invited, then those who left or were banned, each by user ID, with the
-/// display name and avatar of their membership event.
-struct HeroesOfRooms: BoundStatement {
-    static let sql = """
-        SELECT m.room_id, m.user_id, m.membership, e.json::jsonb #>> '{content,displayname}', e.json::jsonb #>> '{content,avatar_url}'
-        FROM unnest($1::text[]) AS x(r) CROSS JOIN LATERAL (
-            SELECT * FROM memberships m WHERE m.room_id = x.r AND m.user_id <> $2
-              AND m.membership IN ('join', 'invite', 'leave', 'ban')
-            ORDER BY CASE m.membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END, m.user_id
-            LIMIT $3) m
-        JOIN events e ON e.event_id = m.event_id
-        ORDER BY x.r, CASE m.membership WHEN 'join' THEN 0 WHEN 'invite' THEN 1 ELSE 2 END, m.user_id
-        """
-    let bindings: PostgresBindings
-    init(rooms: [String], viewer: String, limit: Int) {
-        bindings = bind { $0.append(rooms); $0.append(viewer); $0.append(Int64(limit)) }
+    init(rooms: [String], viewer: String, heroLimit: Int) {
+        bindings = bind { $0.append(rooms); $0.append(viewer); $0.append(Int64(heroLimit)) }
     }
-    func decodeRow(_ row: PostgresRow) throws -> (String, HeroRow) {
-        let (r, u, m, name, avatar) = try row.decode((String, String, String, String?, String?).self)
-        return (r, HeroRow(userID: u, membership: m, displayName: name, avatarURL: avatar))
+    func decodeRow(_ row: PostgresRow) throws -> (String, Int64, Int64, HeroRow?) {
+        let (r, j, i, u, m, name, avatar) = try row.decode((String, Int64, Int64, String?, String?, String?, String?).self)
+        guard let u, let m else { return (r, j, i, nil) }
+        return (r, j, i, HeroRow(userID: u, membership: m, displayName: name, avatarURL: avatar))
     }
 }
 

@@ -28,6 +28,15 @@ public struct UserDataStore: Sendable {
         return nil
     }
 
+    /// The contents of those of `types` the user has set, by type: one query for several.
+    public func accountData(_ userID: String, roomID: String, types: [String]) async throws -> [String: String] {
+        var out: [String: String] = [:]
+        for (t, c) in try await db.client.all(AccountDataContents(userID: userID, roomID: roomID, types: types), logger: db.logger) {
+            out[t] = c
+        }
+        return out
+    }
+
     /// (room, type, content) changed after `since`.
     public func accountDataChanges(_ userID: String, since: Int64, upTo: Int64) async throws -> [(String, String, String)] {
         try await db.client.all(AccountDataBetween(userID: userID, since: since, upTo: upTo), logger: db.logger)

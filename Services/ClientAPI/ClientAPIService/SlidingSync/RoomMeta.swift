@@ -20,11 +20,11 @@ extension ClientAPI {
             if let url, !url.isEmpty { out["avatar"] = .string(url) } else if !full { out["avatar"] = .null }
         }
         guard full || changedTypes.contains("m.room.member") || changedTypes.contains("m.room.name") else { return out }
-        let counts = p.memberCounts[roomID] ?? (0, 0)
-        out["joined_count"] = .int(counts.joined)
-        out["invited_count"] = .int(counts.invited)
+        let summary = p.summaries[roomID] ?? RoomSummaryRow()
+        out["joined_count"] = .int(summary.joined)
+        out["invited_count"] = .int(summary.invited)
         if name == nil {
-            out["heroes"] = .array((p.heroes[roomID] ?? []).map { m in
+            out["heroes"] = .array(summary.heroes.map { m in
                 var h: [String: JSON] = ["user_id": .string(m.userID)]
                 if let d = m.displayName { h["displayname"] = .string(d) }
                 if let a = m.avatarURL { h["avatar_url"] = .string(a) }

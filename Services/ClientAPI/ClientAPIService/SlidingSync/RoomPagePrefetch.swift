@@ -49,8 +49,7 @@ struct RoomPagePrefetch: Sendable {
     var history: [String: HistoryFilter] = [:]
     /// Current state of the selected types and members.
     var state: [String: [StoredEvent]] = [:]
-    var memberCounts: [String: (joined: Int64, invited: Int64)] = [:]
-    var heroes: [String: [HeroRow]] = [:]
+    var summaries: [String: RoomSummaryRow] = [:]
     var unread: [String: (Int64, Int64)] = [:]
 
     func stateEvent(_ roomID: String, _ type: String, _ key: String = "") -> StoredEvent? {
@@ -77,11 +76,9 @@ extension ClientAPI {
         return p
     }
 
-    /// Current state the rooms select (`matchers`, by room), their name and avatar, member
-    /// counts, heroes (used for unnamed rooms) and unread counts, read side by side.
-    func prefetchState(jobs: [RenderJob], matchers: [String: RequiredStateMatcher],
-                       ctx: RoomRenderContext) async throws -> RoomPagePrefetch {
-        let shown = jobs.filter { !$0.invited }.map(\.roomID)
+    /// What one read of current state fetches for a page: every type any room selects with
+    /// any state key (plus name and avatar), and the members any room names (`$ME` resolved).
+    static func pageStateSelection(_ matchers: [String: RequiredStateMatcher]) -> (types: Set<String>, members: Set<String>) {
         var types: Set<String> = ["m.room.name", "m.room.avatar"]
         var members: Set<String> = []
         for m in matchers.values {
@@ -90,22 +87,34 @@ extension ClientAPI {
                 if pair.type == "m.room.member" { members.insert(pair.stateKey) } else { types.insert(pair.type) }
             }
         }
+        return (types, members)
+    }
+
+    /// Current state the rooms select (`matchers`, by room), their name and avatar, member
+    /// counts, heroes (used for unnamed rooms) and unread counts, read side by side.
+    func prefetchState(jobs: [RenderJob], matchers: [String: RequiredStateMatcher],
+                       ctx: RoomRenderContext) async throws -> RoomPagePrefetch {
+        let shown = jobs.filter { !$0.invited }.map(\.roomID)
+        let (types, members) = Self.pageStateSelection(matchers)
         async let state = events.currentState(rooms: shown, types: Array(types), members: Array(members))
-        async let counts = rooms.memberCounts(shown)
-        async let heroes = rooms.heroes(shown, viewer: ctx.user.userID, limit: 5)
+        async let summaries = rooms.summaries(shown, viewer: ctx.user.userID, heroLimit: 5)
         async let unread = syncBatches.unreadTotals(userID: ctx.user.userID, rooms: jobs.filter(\.joined).map(\.roomID))
         var p = RoomPagePrefetch()
         p.state = try await state
-        p.memberCounts = try await counts
-        p.heroes = try await heroes
+        p.summaries = try await summaries
         p.unread = try await unread
         return p
     }
 
-    /// Adds the memberships of `senders` in `rooms` to the prefetched state (for `$LAZY`).
-    func prefetchMembers(_ p: inout RoomPagePrefetch, rooms: [String], senders: Set<String>) async throws {
-        guard !rooms.isEmpty, !senders.isEmpty else { return }
-        for (roomID, found) in try await events.currentState(rooms: rooms, types: [], members: Array(senders)) {
+    /// Adds the memberships of `senders` in `rooms` to the prefetched state (for `$LAZY`),
+    /// but for those the page's read of state (`matchers`) fetched already.
+    func prefetchMembers(_ p: inout RoomPagePrefetch, rooms: [String], senders: Set<String>,
+                         matchers: [String: RequiredStateMatcher]) async throws {
+        let read = Self.pageStateSelection(matchers)
+        if read.types.contains("m.room.member") { return }
+        let missing = senders.subtracting(read.members)
+        guard !rooms.isEmpty, !missing.isEmpty else { return }
+        for (roomID, found) in try await events.currentState(rooms: rooms, types: [], members: Array(missing)) {
             var have = Set((p.state[roomID] ?? []).map(\.event.eventID))
             p.state[roomID, default: []] += found.filter { have.insert($0.event.eventID).inserted }
         }

@@ -44,14 +44,19 @@ extension ClientAPI {
 
         let deadline = Date().addingTimeInterval(Double(timeout) / 1000)
         while true {
+            // The room list and the settings that filter it, side by side.
+            async let settingsRead = slidingSyncSettings(user.userID)
             let list = try await rooms.roomList(of: user.userID)
+            let settings = try await settingsRead
             let head = max(list.head, from ?? 0)
             let built = try await buildSlidingSync(request, user: user, from: from, upTo: head,
-                                                   memberships: list.memberships, activity: list.activity,
+                                                   memberships: list.memberships, activity: list.activity, settings: settings,
                                                    sent: sent, previousCounts: previousCounts)
             let remaining = Int(deadline.timeIntervalSinceNow * 1000)
             let draining = await notifier.draining
             if from == nil || built.hasNews || remaining <= 0 || Task.isCancelled || draining {
+                // The rooms' events are formatted while the connection's state is stored.
+                async let roomsJSON = built.page.rooms(self)
                 let next: SlidingSyncPosition
                 if let position {
                     // Nothing the connection must remember: the same position carries on.
@@ -69,6 +74,7 @@ extension ClientAPI {
                                                 rooms: built.records, listCounts: built.listCounts, expiryMs: Self.slidingSyncExpiryMs)
                 }
                 var body = built.body
+                body["rooms"] = .object(try await roomsJSON)
                 body["pos"] = .string(SlidingSyncPos(connKey: next.connKey, seq: next.seq, stream: head).token)
                 return .json(.object(body))
             }

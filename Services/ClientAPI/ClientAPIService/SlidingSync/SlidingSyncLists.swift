@@ -6,6 +6,12 @@ import Storage
 let bumpEventTypes = ["m.room.create", "m.room.message", "m.room.encrypted", "m.sticker", "m.call.invite",
                       "m.poll.start", "m.beacon_info", "org.matrix.msc3672.beacon_info"]
 
+/// Account data of the user that shapes every response.
+struct UserListSettings: Sendable {
+    let ignored: Set<String>
+    let direct: Set<String>
+}
+
 /// A room the user may see in a list. Lists are ordered by the room's latest event of any
 /// kind (MSC4186: every event bubbles a room up); `bump_stamp`, the client's own sort key,
 /// counts only the event types that bump and is read only for rooms that are sent.
@@ -59,11 +65,15 @@ extension ClientAPI {
         }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Room IDs marked as direct chats in the user's `m.direct` account data.
-    func directRooms(_ userID: String) async throws -> Set<String> {
-        guard let raw = try await userData.accountData(userID, roomID: "", type: "m.direct"),
-              let o = try? JSON.parse(raw).objectValue else { return [] }
-        return Set(o.values.flatMap { $0.arrayValue?.compactMap(\.stringValue) ?? [] })
+    /// The user's settings a response depends on, read in one query: users ignored (their
+    /// messages are left out) and rooms marked as direct chats in `m.direct`.
+    func slidingSyncSettings(_ userID: String) async throws -> UserListSettings {
+        let found = try await userData.accountData(userID, roomID: "", types: ["m.ignored_user_list", "m.direct"])
+        var direct: Set<String> = []
+        if let raw = found["m.direct"], let o = try? JSON.parse(raw).objectValue {
+            direct = Set(o.values.flatMap { $0.arrayValue?.compactMap(\.stringValue) ?? [] })
+        }
+        return UserListSettings(ignored: Self.ignoredUsers(in: found["m.ignored_user_list"]), direct: direct)
     }
 
     func selectLists(_ req: SlidingSyncRequest, all: [ListedRoom], direct: Set<String>) async throws -> ListSelection {

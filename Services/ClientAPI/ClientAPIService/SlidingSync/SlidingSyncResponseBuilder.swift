@@ -5,7 +5,9 @@ import Storage
 /// One sliding sync response between the connection's state and a stream position, with
 /// the connection state it leaves behind.
 struct SlidingSyncBuild: Sendable {
+    /// The response but its `rooms`, which `page` yields.
     var body: [String: JSON]
+    var page: RoomPage
     /// Rooms whose sent state changes when this response is kept.
     var records: [SlidingSyncRoomRecord]
     var listCounts: String
@@ -17,12 +19,9 @@ struct SlidingSyncBuild: Sendable {
 extension ClientAPI {
     /// `memberships` and `activity` are the user's rooms as `RoomsStore.roomList` read them.
     func buildSlidingSync(_ req: SlidingSyncRequest, user: TokenOwner, from: Int64?, upTo: Int64,
-                          memberships: [MembershipRow], activity: [String: Int64],
+                          memberships: [MembershipRow], activity: [String: Int64], settings: UserListSettings,
                           sent: [String: SlidingSyncRoomRecord], previousCounts: String) async throws -> SlidingSyncBuild {
-        // The user's own settings, read side by side.
-        async let ignoredRead = ignoredUsers(user.userID)
-        async let directRead = directRooms(user.userID)
-        let (ignored, direct) = try await (ignoredRead, directRead)
+        let (ignored, direct) = (settings.ignored, settings.direct)
         let all = listedRooms(memberships, activity: activity, upTo: upTo, from: from, sent: Set(sent.keys), ignored: ignored)
         let sel = try await selectLists(req, all: all, direct: direct)
         var configs = sel.configs
@@ -88,14 +87,11 @@ extension ClientAPI {
         }
         let jobRooms = jobs.map(\.room)
         async let stampsRead = bumpStamps(jobRooms, upTo: upTo)
-        var roomsOut: [String: JSON] = [:]
-        let rendered = try await renderRooms(jobs, ctx: ctx)
+        var page = try await renderRooms(jobs, ctx: ctx)
         let stamps = try await stampsRead
         for job in jobs {
-            guard let (room, nowKnown) = rendered[job.roomID] else { continue }
-            var json = room
-            json["bump_stamp"] = .int(stamps[job.roomID] ?? job.room.membership.streamPos)
-            roomsOut[job.roomID] = json
+            guard let nowKnown = page.known[job.roomID] else { continue }
+            page.outs[job.roomID]?["bump_stamp"] = .int(stamps[job.roomID] ?? job.room.membership.streamPos)
             records.append(SlidingSyncRoomRecord(roomID: job.roomID, sentUpTo: upTo, config: memo.encoded(job.config), lazyMembers: nowKnown))
         }
 
@@ -106,12 +102,11 @@ extension ClientAPI {
         let counts = JSON.object(sel.counts.mapValues { .int(Int64($0)) }).canonicalString
         var body: [String: JSON] = [
             "lists": .object(sel.counts.mapValues { ["count": .int(Int64($0))] }),
-            "rooms": .object(roomsOut),
             "extensions": .object(ext),
         ]
         if let txn = req.txnID { body["txn_id"] = .string(txn) }
-        let hasNews = !roomsOut.isEmpty || Self.extensionsHaveNews(ext) || counts != previousCounts
-        return SlidingSyncBuild(body: body, records: records, listCounts: counts, hasNews: hasNews,
+        let hasNews = !page.outs.isEmpty || Self.extensionsHaveNews(ext) || counts != previousCounts
+        return SlidingSyncBuild(body: body, page: page, records: records, listCounts: counts, hasNews: hasNews,
                                 watchRooms: Set(all.map(\.roomID)).union(configs.keys))
     }
 }

@@ -22,10 +22,34 @@ struct RoomRenderContext: Sendable {
     let directRooms: Set<String>
 }
 
+/// A page of rooms read and laid out, with its events still to be formatted (`rooms`): the
+/// response is finished while the connection's new state is written.
+struct RoomPage: Sendable {
+    /// Each rendered room's fields but `required_state` and `timeline`.
+    var outs: [String: [String: JSON]] = [:]
+    /// Per rendered room, the users whose membership the client knows after this response
+    /// (timeline senders, when `$LAZY` is asked for).
+    var known: [String: Set<String>] = [:]
+    /// Rooms with events, and their state and timeline lists (two per room, in this order).
+    var order: [String] = []
+    var lists: [[StoredEvent]] = []
+    var viewer: TokenOwner
+
+    /// The rooms' JSON, every room's events formatted together.
+    func rooms(_ api: ClientAPI) async throws -> [String: JSON] {
+        var outs = outs
+        let formatted = try await api.formatMany(lists, viewer: viewer, includeRoomID: false)
+        for (i, roomID) in order.enumerated() {
+            outs[roomID]?["required_state"] = .array(formatted[2 * i])
+            outs[roomID]?["timeline"] = .array(formatted[2 * i + 1])
+        }
+        return outs.mapValues { .object($0) }
+    }
+}
+
 extension ClientAPI {
-    /// Renders a page of rooms: for each, the JSON and the users whose membership the client
-    /// knows after this response (timeline senders, when `$LAZY` is asked for).
-    func renderRooms(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> [String: (JSON, Set<String>)] {
+    /// Reads and lays out a page of rooms (see `RoomPage`).
+    func renderRooms(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> RoomPage {
         // Joined rooms shown whole take their state from one read for the page, made beside the
         // timelines; the members `$LAZY` selects are the timelines' senders, read after them.
         var matchers: [String: RequiredStateMatcher] = [:]
@@ -64,8 +88,8 @@ extension ClientAPI {
             }
         }
         let pageState = try await stateRead
-        (p.state, p.memberCounts, p.heroes, p.unread) = (pageState.state, pageState.memberCounts, pageState.heroes, pageState.unread)
-        try await prefetchMembers(&p, rooms: lazyRooms, senders: lazySenders)
+        (p.state, p.summaries, p.unread) = (pageState.state, pageState.summaries, pageState.unread)
+        try await prefetchMembers(&p, rooms: lazyRooms, senders: lazySenders, matchers: pageMatchers)
 
         var outs: [String: [String: JSON]] = [:]
         var stateLists: [String: [StoredEvent]] = [:]
@@ -144,15 +168,9 @@ extension ClientAPI {
             known[roomID] = job.usesLazyMembers ? nowKnown : []
         }
 
-        // Every room's state and timeline formatted together.
         let order = Array(stateLists.keys)
-        let lists = order.flatMap { [stateLists[$0] ?? [], shown[$0]?.visible ?? []] }
-        let formatted = try await formatMany(lists, viewer: ctx.user, includeRoomID: false)
-        for (i, roomID) in order.enumerated() {
-            outs[roomID]?["required_state"] = .array(formatted[2 * i])
-            outs[roomID]?["timeline"] = .array(formatted[2 * i + 1])
-        }
-        return outs.reduce(into: [:]) { acc, kv in acc[kv.key] = (.object(kv.value), known[kv.key] ?? []) }
+        return RoomPage(outs: outs, known: known, order: order,
+                        lists: order.flatMap { [stateLists[$0] ?? [], shown[$0]?.visible ?? []] }, viewer: ctx.user)
     }
 
     /// Stripped state an invitee (or knocker) may see: the room's description, their invite

@@ -220,9 +220,8 @@ struct SyncBuilder {
         }
         let summarised = statePoints.map(\.roomID)
         async let stateRead = api.events.stateAt(statePoints)
-        async let countRead = api.rooms.memberCounts(summarised)
-        async let heroRead = api.rooms.heroes(summarised, viewer: user.userID, limit: 5)
-        let (states, counts, heroes) = try await (stateRead, countRead, heroRead)
+        async let summaryRead = api.rooms.summaries(summarised, viewer: user.userID, heroLimit: 5)
+        let (states, summaries) = try await (stateRead, summaryRead)
 
         var lists: [[StoredEvent]] = []
         for plan in plans {
@@ -250,9 +249,9 @@ struct SyncBuilder {
                 "state": ["events": .array(formatted[2 * i + 1])],
             ]
             if plan.full || sh.limited {
-                let c = counts[plan.roomID] ?? (0, 0)
+                let c = summaries[plan.roomID] ?? RoomSummaryRow()
                 // Heroes are joined and invited members only here, as before the batch read.
-                let h = (heroes[plan.roomID] ?? []).filter { $0.membership == "join" || $0.membership == "invite" }.map(\.userID)
+                let h = c.heroes.filter { $0.membership == "join" || $0.membership == "invite" }.map(\.userID)
                 body["summary"] = ["m.heroes": JSON(h), "m.joined_member_count": .int(c.joined),
                                    "m.invited_member_count": .int(c.invited)]
             }
