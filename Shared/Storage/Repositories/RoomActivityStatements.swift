@@ -4,11 +4,17 @@ import PostgresNIO
 /// prepared once per connection: unprepared, Postgres plans each one on every request.
 
 /// $1 rooms, $2 types, $3 position: per room, the position of its latest event of one of
-/// the types at or before the position (NULL when it has none). One index walk per room.
+/// the types at or before the position (NULL when it has none). The room's last few events
+/// are looked at first, a short backward walk of its index: asked with the type filter alone,
+/// the planner may read every event of a room whose size the statistics do not know yet.
 struct LatestPositionsOfTypes: BoundStatement {
     static let sql = """
-        SELECT x.r, (SELECT e.stream_pos FROM events e WHERE e.room_id = x.r AND e.type = ANY($2)
-            AND e.stream_pos <= $3 AND e.placement = 0 ORDER BY e.stream_pos DESC LIMIT 1)
+        SELECT x.r, coalesce(
+            (SELECT max(t.stream_pos) FILTER (WHERE t.type = ANY($2)) FROM (
+                SELECT e.stream_pos, e.type FROM events e WHERE e.room_id = x.r AND e.stream_pos <= $3 AND e.placement = 0
+                ORDER BY e.stream_pos DESC LIMIT 8) AS t),
+            (SELECT e.stream_pos FROM events e WHERE e.room_id = x.r AND e.type = ANY($2)
+                AND e.stream_pos <= $3 AND e.placement = 0 ORDER BY e.stream_pos DESC LIMIT 1))
         FROM unnest($1::text[]) AS x(r)
         """
     let bindings: PostgresBindings
