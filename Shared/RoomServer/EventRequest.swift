@@ -49,9 +49,17 @@ public struct RoomState: Sendable {
     public let roomID: String
     public let version: RoomVersion
     public let state: StateMap
+    /// Read off `state` already, where the actor had them.
+    let facts: RoomFacts?
+
+    public init(roomID: String, version: RoomVersion, state: StateMap, facts: RoomFacts? = nil) {
+        (self.roomID, self.version, self.state, self.facts) = (roomID, version, state, facts)
+    }
 
     public func membership(of user: String) -> String? { state[.member(user)]?.membership }
-    public var powerLevels: PowerLevels { PowerLevels(state: state, roomVersion: version) }
+    public var powerLevels: PowerLevels { facts?.powerLevels ?? PowerLevels(state: state, roomVersion: version) }
+    /// State keys of the joined members, in no particular order.
+    public var joinedMembers: [String] { facts?.joined ?? RoomFacts.joined(in: state) }
 }
 
 public enum RoomServerError: Error, Sendable {

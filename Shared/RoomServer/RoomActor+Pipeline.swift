@@ -167,7 +167,7 @@ extension RoomActor {
         var snap = base
         var results: [Result<EventResult, any Error>?] = Array(repeating: nil, count: requests.count)
         var built: [(Int, NewEvent)] = []
-        var statesAfter: [StateMap] = []
+        var statesAfter: [(StateMap, RoomFacts)] = []
         var seenInBatch: [String: Int] = [:]
         var duplicates: [(Int, Int)] = []
         for (i, req) in requests.enumerated() {
@@ -179,7 +179,7 @@ extension RoomActor {
             do {
                 let ne = try build(req, on: &snap)
                 built.append((i, ne))
-                statesAfter.append(snap.state)
+                statesAfter.append((snap.state, snap.facts()))
             } catch {
                 if atomic { throw error }
                 results[i] = .failure(error)
@@ -203,7 +203,7 @@ extension RoomActor {
         if !built.isEmpty {
             // Push rules read per-user settings from storage, so they run here, after building.
             let outcomes = try await server.pushActions(zip(built, statesAfter).map { b, state in
-                (b.1.event, RoomState(roomID: roomID, version: snap.version, state: state))
+                (b.1.event, RoomState(roomID: roomID, version: snap.version, state: state.0, facts: state.1))
             })
             for (n, ((i, ne), push)) in zip(built, outcomes).enumerated() {
                 built[n] = (i, NewEvent(event: ne.event, json: ne.json, updatesState: ne.updatesState, txn: ne.txn,

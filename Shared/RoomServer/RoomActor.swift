@@ -45,11 +45,26 @@ actor RoomActor {
     struct Snapshot {
         var version: RoomVersion
         var lastPos: Int64?
-        var state: StateMap
+        var state: StateMap { didSet { cachedFacts = nil } }
         var extremities: [String]
         /// Content hashes of the extremities, for v1/v2 `prev_events` pairs.
         var extremityHashes: [String: JSON]
         var depth: Int64
+        /// `facts()` of the current state, until it changes.
+        private var cachedFacts: RoomFacts?
+
+        init(version: RoomVersion, lastPos: Int64?, state: StateMap, extremities: [String],
+             extremityHashes: [String: JSON], depth: Int64) {
+            (self.version, self.lastPos, self.state) = (version, lastPos, state)
+            (self.extremities, self.extremityHashes, self.depth) = (extremities, extremityHashes, depth)
+        }
+
+        mutating func facts() -> RoomFacts {
+            if let f = cachedFacts { return f }
+            let f = RoomFacts(state: state, version: version)
+            cachedFacts = f
+            return f
+        }
     }
 
     init(roomID: String, server: RoomServerCore) {
@@ -190,7 +205,8 @@ actor RoomActor {
 
     /// Fills in the DAG fields, signs, authorises against the working state and applies it.
     func build(_ req: EventRequest, on snap: inout Snapshot) throws -> NewEvent {
-        let state = RoomState(roomID: roomID, version: snap.version, state: snap.state)
+        let facts = snap.facts()
+        let state = RoomState(roomID: roomID, version: snap.version, state: snap.state, facts: facts)
         try req.precondition?(state)
         guard req.type.utf8.count <= 255, (req.stateKey?.utf8.count ?? 0) <= 255 else {
             throw RoomServerError.tooLarge("event type and state key are limited to 255 bytes")
@@ -213,7 +229,8 @@ actor RoomActor {
         // v12 leaves the create event out of auth_events, but the rules still read it.
         if let create = snap.state[.create] { authEvents[.create] = create }
         do {
-            try AuthRules.check(event: event, authEvents: authEvents, roomVersion: v)
+            try AuthRules.check(event: event, authEvents: authEvents, roomVersion: v,
+                                powerLevels: facts.powerLevels(for: authEvents))
         } catch {
             throw RoomServerError.forbidden("\(error)")
         }

@@ -134,6 +134,30 @@ import Testing
         #expect(event.eventID == event.json.computedEventID(for: .v11)?.rawValue)
     }
 
+    /// The builder signs and identifies an event from one redacted encoding: the ID it gives
+    /// must be the reference hash computed from scratch, and the signature must verify, in
+    /// every room version, also where redaction prunes the content.
+    @Test func builtEventIDIsTheReferenceHashInEveryVersion() throws {
+        let key = try SigningKey.generate(version: "k1")
+        let server = try #require(ServerName("example.org"))
+        var member = Self.unsignedMessage
+        member["type"] = "m.room.member"
+        member["state_key"] = "@alice:example.org"
+        member["content"] = ["membership": "join", "displayname": "Alice"]
+        for version in RoomVersion.all {
+            for input in [Self.unsignedMessage, member] {
+                let event = try finalizeEvent(input, roomVersion: version, serverName: server, signingKey: key)
+                #expect(event.eventID == event.json.eventID(for: version)?.rawValue, "room version \(version.id)")
+                if version.eventIDFormat != .v1 {
+                    #expect(event.eventID == event.json.computedEventID(for: version)?.rawValue, "room version \(version.id)")
+                }
+                #expect(throws: Never.self) {
+                    try event.json.verifyEventSignature(for: version, server: "example.org", key: key.verifyKey)
+                }
+            }
+        }
+    }
+
     @Test func eventIDFormatChecks() throws {
         let v3 = try #require(EventID("$RrGxF28UrHLmoASHndYb9Jb/1SFww2ptmtur9INS438"))
         let v4 = try #require(EventID("$RrGxF28UrHLmoASHndYb9Jb_1SFww2ptmtur9INS438"))

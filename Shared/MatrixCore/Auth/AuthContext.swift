@@ -7,7 +7,7 @@ struct AuthContext {
     let create: Event
     let powerLevels: PowerLevels
 
-    init(event: Event, authEvents: StateMap, roomVersion: RoomVersion) throws(AuthError) {
+    init(event: Event, authEvents: StateMap, roomVersion: RoomVersion, powerLevels: PowerLevels? = nil) throws(AuthError) {
         guard let create = authEvents[.create] else {
             throw AuthError(.missingCreateEvent, "no m.room.create event among the auth events")
         }
@@ -26,7 +26,7 @@ struct AuthContext {
         self.authEvents = authEvents
         self.roomVersion = roomVersion
         self.create = create
-        self.powerLevels = PowerLevels(
+        self.powerLevels = powerLevels ?? PowerLevels(
             powerLevelsEvent: authEvents[.powerLevels], createEvent: create, roomVersion: roomVersion)
     }
 

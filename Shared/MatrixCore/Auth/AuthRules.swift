@@ -11,12 +11,14 @@ public enum AuthRules {
     /// Signatures are checked on receipt, not here; the exceptions are the third-party
     /// invite `signed` block, verified here, and the presence of the authorising server's
     /// signature on a restricted join.
-    public static func check(event: Event, authEvents: StateMap, roomVersion: RoomVersion) throws(AuthError) {
+    /// `powerLevels`: those of `authEvents` parsed already (the caller vouches for it).
+    public static func check(event: Event, authEvents: StateMap, roomVersion: RoomVersion,
+                             powerLevels: PowerLevels? = nil) throws(AuthError) {
         if event.type == "m.room.create" {
             try checkCreate(event, roomVersion: roomVersion)
             return
         }
-        let context = try AuthContext(event: event, authEvents: authEvents, roomVersion: roomVersion)
+        let context = try AuthContext(event: event, authEvents: authEvents, roomVersion: roomVersion, powerLevels: powerLevels)
         try checkFederation(event, create: context.create)
 
         if roomVersion.specialCaseAliasesAuth && event.type == "m.room.aliases" {

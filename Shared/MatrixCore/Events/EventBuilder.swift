@@ -41,14 +41,17 @@ public func finalizeEvent(_ json: JSON, roomVersion: RoomVersion, serverName: Se
         throw .notCanonicalJSON
     }
 
-    let signed: JSON
+    let signed: JSON, referenceHash: [UInt8]
     do {
-        signed = try JSON.object(event).hashedAndSigned(for: roomVersion, server: serverName.rawValue, key: signingKey)
+        (signed, referenceHash) = try JSON.object(event).hashedSignedAndHashed(for: roomVersion, server: serverName.rawValue,
+                                                                              key: signingKey)
     } catch {
         // Hashing and signing fail only for non-objects, excluded above.
         throw .notAnObject
     }
-    guard let eventID = signed.eventID(for: roomVersion) else { throw .invalidEventID }
+    let id = roomVersion.eventIDFormat == .v1 ? signed.eventID(for: roomVersion)
+        : EventID.fromReferenceHash(referenceHash, format: roomVersion.eventIDFormat)
+    guard let eventID = id else { throw .invalidEventID }
     return Event(eventID: eventID.rawValue, json: signed)
 }
 

@@ -1,3 +1,5 @@
+import Crypto
+
 /// Hashing and signing of events (server-server spec, "Signing Events"): the content hash
 /// goes into `hashes.sha256`, and the signature covers the *redacted* event so that it stays
 /// checkable after a redaction.
@@ -22,7 +24,18 @@ extension JSON {
 
     /// Content hash then signature: what the spec's `hash_and_sign_event` does.
     public func hashedAndSigned(for version: RoomVersion, server: String, key: SigningKey) throws(JSONSignatureError) -> JSON {
-        try addingContentHash().addingEventSignature(for: version, server: server, key: key)
+        try hashedSignedAndHashed(for: version, server: server, key: key).event
+    }
+
+    /// `hashedAndSigned`, with the event's reference hash: the bytes signed (the redacted
+    /// event without signatures) are the bytes the reference hash is taken of, so the event
+    /// is redacted and encoded once for both.
+    func hashedSignedAndHashed(for version: RoomVersion, server: String,
+                               key: SigningKey) throws(JSONSignatureError) -> (event: JSON, referenceHash: [UInt8]) {
+        let hashed = try addingContentHash()
+        guard let bytes = hashed.redacted(for: version).signableBytes else { throw .notAnObject }
+        let signed = try hashed.addingSignature(Base64.encodeUnpadded(key.sign(bytes)), keyID: key.keyID, entity: server)
+        return (signed, Array(SHA256.hash(data: bytes)))
     }
 
     /// Checks `server`'s signature on the event. The event is redacted first, so this

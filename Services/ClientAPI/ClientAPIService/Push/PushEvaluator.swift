@@ -21,8 +21,8 @@ struct PushEvaluator: Sendable {
         var audiences: [(recipients: [String], joined: Int)] = []
         var everyone = Set<String>()
         for (event, room) in batch {
-            let joined = room.state.values.filter { $0.type == "m.room.member" && $0.membership == "join" }
-            let recipients = joined.compactMap(\.stateKey).filter { $0 != event.sender && isLocal($0) }
+            let joined = room.joinedMembers
+            let recipients = joined.filter { $0 != event.sender && isLocal($0) }
             audiences.append((recipients, joined.count))
             everyone.formUnion(recipients)
         }
