@@ -4,21 +4,35 @@
 public struct Event: Sendable, Hashable {
     public let eventID: String
     public let json: JSON
+    /// The fields every reader asks for, read off the JSON once: each is a hashed lookup.
+    public let type: String
+    public let sender: String
+    public let stateKey: String?
+    private let jsonRoomID: String?
 
     public init(eventID: String, json: JSON) {
         self.eventID = eventID
         self.json = json
+        type = json["type"]?.stringValue ?? ""
+        sender = json["sender"]?.stringValue ?? ""
+        stateKey = json["state_key"]?.stringValue
+        jsonRoomID = json["room_id"]?.stringValue
     }
 
     /// The room ID; a v12 create event has none in its JSON and defines it from its own ID.
     public var roomID: String {
-        if let r = json["room_id"]?.stringValue { return r }
+        if let r = jsonRoomID { return r }
         if type == "m.room.create", eventID.hasPrefix("$") { return "!" + eventID.dropFirst() }
         return ""
     }
-    public var type: String { json["type"]?.stringValue ?? "" }
-    public var sender: String { json["sender"]?.stringValue ?? "" }
-    public var stateKey: String? { json["state_key"]?.stringValue }
+
+    // The JSON is the event: the fields above are copies of it.
+    public static func == (a: Event, b: Event) -> Bool { a.eventID == b.eventID && a.json == b.json }
+    public func hash(into h: inout Hasher) {
+        h.combine(eventID)
+        h.combine(json)
+    }
+
     public var isState: Bool { stateKey != nil }
     public var content: JSON { json["content"] ?? .object([:]) }
     public var depth: Int64 { json["depth"]?.intValue ?? 0 }
