@@ -5,14 +5,16 @@ import PostgresNIO
 
 /// $1 rooms, $2 types, $3 position: per room, the position of its latest event of one of
 /// the types at or before the position (NULL when it has none). The room's last few events
-/// are looked at first, a short backward walk of its index: asked with the type filter alone,
-/// the planner may read every event of a room whose size the statistics do not know yet.
+/// are looked at first, newest first, a short backward walk of its index (usually one row):
+/// asked with the type filter alone, the planner may read every event of a room whose size
+/// the statistics do not know yet.
 struct LatestPositionsOfTypes: BoundStatement {
     static let sql = """
         SELECT x.r, coalesce(
-            (SELECT max(t.stream_pos) FILTER (WHERE t.type = ANY($2)) FROM (
+            (SELECT t.stream_pos FROM (
                 SELECT e.stream_pos, e.type FROM events e WHERE e.room_id = x.r AND e.stream_pos <= $3 AND e.placement = 0
-                ORDER BY e.stream_pos DESC LIMIT 8) AS t),
+                ORDER BY e.stream_pos DESC LIMIT 8) AS t
+             WHERE t.type = ANY($2) ORDER BY t.stream_pos DESC LIMIT 1),
             (SELECT e.stream_pos FROM events e WHERE e.room_id = x.r AND e.type = ANY($2)
                 AND e.stream_pos <= $3 AND e.placement = 0 ORDER BY e.stream_pos DESC LIMIT 1))
         FROM unnest($1::text[]) AS x(r)
