@@ -14,17 +14,12 @@ extension JSON {
     /// A copy carrying `server`'s signature over the redacted event, alongside any signatures
     /// already there (e.g. a resident server co-signing a join).
     public func addingEventSignature(for version: RoomVersion, server: String, key: SigningKey) throws(JSONSignatureError) -> JSON {
-        guard case .object = self else { throw .notAnObject }
-        let signedRedaction = try redacted(for: version).signed(by: key, as: server)
-        guard let signature = signedRedaction.signatures(of: server)[key.keyID] else {
-            throw .missingSignature(entity: server, keyID: key.keyID)
-        }
-        return try addingSignature(signature, keyID: key.keyID, entity: server)
+        try signedOverRedaction(for: version, server: server, key: key).event
     }
 
     /// Content hash then signature: what the spec's `hash_and_sign_event` does.
     public func hashedAndSigned(for version: RoomVersion, server: String, key: SigningKey) throws(JSONSignatureError) -> JSON {
-        try hashedSignedAndHashed(for: version, server: server, key: key).event
+        try addingContentHash().addingEventSignature(for: version, server: server, key: key)
     }
 
     /// `hashedAndSigned`, with the event's reference hash: the bytes signed (the redacted
@@ -32,10 +27,15 @@ extension JSON {
     /// is redacted and encoded once for both.
     func hashedSignedAndHashed(for version: RoomVersion, server: String,
                                key: SigningKey) throws(JSONSignatureError) -> (event: JSON, referenceHash: [UInt8]) {
-        let hashed = try addingContentHash()
-        guard let bytes = hashed.redacted(for: version).signableBytes else { throw .notAnObject }
-        let signed = try hashed.addingSignature(Base64.encodeUnpadded(key.sign(bytes)), keyID: key.keyID, entity: server)
+        let (signed, bytes) = try addingContentHash().signedOverRedaction(for: version, server: server, key: key)
         return (signed, Array(SHA256.hash(data: bytes)))
+    }
+
+    /// `addingEventSignature`, with the bytes signed: the redacted event without signatures.
+    private func signedOverRedaction(for version: RoomVersion, server: String,
+                                     key: SigningKey) throws(JSONSignatureError) -> (event: JSON, signedBytes: [UInt8]) {
+        guard case .object = self, let bytes = redacted(for: version).signableBytes else { throw .notAnObject }
+        return (try addingSignature(Base64.encodeUnpadded(key.sign(bytes)), keyID: key.keyID, entity: server), bytes)
     }
 
     /// Checks `server`'s signature on the event. The event is redacted first, so this

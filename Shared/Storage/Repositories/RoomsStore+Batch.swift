@@ -11,9 +11,9 @@ public struct HeroRow: Sendable {
 /// What a room summary needs of a room's members: its joined and invited counts and its
 /// heroes.
 public struct RoomSummaryRow: Sendable {
-    public var joined: Int64 = 0
-    public var invited: Int64 = 0
-    public var heroes: [HeroRow] = []
+    public var joined: Int64
+    public var invited: Int64
+    public var heroes: [HeroRow]
     public init(joined: Int64 = 0, invited: Int64 = 0, heroes: [HeroRow] = []) {
         (self.joined, self.invited, self.heroes) = (joined, invited, heroes)
     }

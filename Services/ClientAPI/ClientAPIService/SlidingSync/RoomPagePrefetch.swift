@@ -62,6 +62,22 @@ struct RoomPagePrefetch: Sendable {
     }
 }
 
+/// What one read of current state fetches for a page: every type any room selects with any
+/// state key (plus name and avatar), and the members any room names (`$ME` resolved).
+struct PageStateSelection: Sendable {
+    var types: Set<String> = ["m.room.name", "m.room.avatar"]
+    var members: Set<String> = []
+
+    init(_ matchers: [String: RequiredStateMatcher]) {
+        for m in matchers.values {
+            types.formUnion(m.anyKeyTypes)
+            for pair in m.pairs {
+                if pair.type == "m.room.member" { members.insert(pair.stateKey) } else { types.insert(pair.type) }
+            }
+        }
+    }
+}
+
 extension ClientAPI {
     /// Timelines and history visibility of every room that shows events.
     func prefetchTimelines(_ jobs: [RenderJob], ctx: RoomRenderContext) async throws -> RoomPagePrefetch {
@@ -76,27 +92,12 @@ extension ClientAPI {
         return p
     }
 
-    /// What one read of current state fetches for a page: every type any room selects with
-    /// any state key (plus name and avatar), and the members any room names (`$ME` resolved).
-    static func pageStateSelection(_ matchers: [String: RequiredStateMatcher]) -> (types: Set<String>, members: Set<String>) {
-        var types: Set<String> = ["m.room.name", "m.room.avatar"]
-        var members: Set<String> = []
-        for m in matchers.values {
-            types.formUnion(m.anyKeyTypes)
-            for pair in m.pairs {
-                if pair.type == "m.room.member" { members.insert(pair.stateKey) } else { types.insert(pair.type) }
-            }
-        }
-        return (types, members)
-    }
-
-    /// Current state the rooms select (`matchers`, by room), their name and avatar, member
-    /// counts, heroes (used for unnamed rooms) and unread counts, read side by side.
-    func prefetchState(jobs: [RenderJob], matchers: [String: RequiredStateMatcher],
+    /// Current state the page's read selects (`selection`), the rooms' member counts, heroes
+    /// (used for unnamed rooms) and unread counts, read side by side.
+    func prefetchState(jobs: [RenderJob], selection: PageStateSelection,
                        ctx: RoomRenderContext) async throws -> RoomPagePrefetch {
         let shown = jobs.filter { !$0.invited }.map(\.roomID)
-        let (types, members) = Self.pageStateSelection(matchers)
-        async let state = events.currentState(rooms: shown, types: Array(types), members: Array(members))
+        async let state = events.currentState(rooms: shown, types: Array(selection.types), members: Array(selection.members))
         async let summaries = rooms.summaries(shown, viewer: ctx.user.userID, heroLimit: 5)
         async let unread = syncBatches.unreadTotals(userID: ctx.user.userID, rooms: jobs.filter(\.joined).map(\.roomID))
         var p = RoomPagePrefetch()
@@ -107,12 +108,11 @@ extension ClientAPI {
     }
 
     /// Adds the memberships of `senders` in `rooms` to the prefetched state (for `$LAZY`),
-    /// but for those the page's read of state (`matchers`) fetched already.
+    /// but for those the page's read of state (`selection`) fetched already.
     func prefetchMembers(_ p: inout RoomPagePrefetch, rooms: [String], senders: Set<String>,
-                         matchers: [String: RequiredStateMatcher]) async throws {
-        let read = Self.pageStateSelection(matchers)
-        if read.types.contains("m.room.member") { return }
-        let missing = senders.subtracting(read.members)
+                         selection: PageStateSelection) async throws {
+        if selection.types.contains("m.room.member") { return }
+        let missing = senders.subtracting(selection.members)
         guard !rooms.isEmpty, !missing.isEmpty else { return }
         for (roomID, found) in try await events.currentState(rooms: rooms, types: [], members: Array(missing)) {
             var have = Set((p.state[roomID] ?? []).map(\.event.eventID))

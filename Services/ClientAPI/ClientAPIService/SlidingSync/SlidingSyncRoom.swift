@@ -57,8 +57,8 @@ extension ClientAPI {
             let m = RequiredStateMatcher(job.config.requiredState, me: ctx.user.userID, lazyMembers: [])
             if !m.needsWholeState { matchers[job.roomID] = m }
         }
-        let pageMatchers = matchers
-        async let stateRead = prefetchState(jobs: jobs, matchers: pageMatchers, ctx: ctx)
+        let selection = PageStateSelection(matchers)
+        async let stateRead = prefetchState(jobs: jobs, selection: selection, ctx: ctx)
         var p = try await prefetchTimelines(jobs, ctx: ctx)
         struct Shown {
             var raw: [StoredEvent]
@@ -89,7 +89,7 @@ extension ClientAPI {
         }
         let pageState = try await stateRead
         (p.state, p.summaries, p.unread) = (pageState.state, pageState.summaries, pageState.unread)
-        try await prefetchMembers(&p, rooms: lazyRooms, senders: lazySenders, matchers: pageMatchers)
+        try await prefetchMembers(&p, rooms: lazyRooms, senders: lazySenders, selection: selection)
 
         var outs: [String: [String: JSON]] = [:]
         var stateLists: [String: [StoredEvent]] = [:]
