@@ -1,3 +1,4 @@
+import Dispatch
 import MatrixCore
 import Synchronization
 
@@ -9,6 +10,11 @@ import Synchronization
 /// Two generations bound the memory: when the newer one holds `budget` bytes of JSON it
 /// becomes the older one and the old one is let go, so what is used again survives (a hit in
 /// the older generation moves the entry to the newer) and the rest ages out.
+///
+/// A generation let go is freed on a queue of its own. Freeing its few thousand parsed events
+/// takes some 10 ms; done in place, under the lock, it stalled whoever stored the event that
+/// filled the newer generation, which is the group commit, and so every send in flight: about
+/// once a second at full load, the send path's slowest requests.
 public final class EventCache: Sendable {
     public struct Body: Sendable {
         public let event: Event
@@ -22,7 +28,11 @@ public final class EventCache: Sendable {
         var young: [String: Body] = [:]
         var old: [String: Body] = [:]
         var youngBytes = 0
+        /// The generation just let go, for the caller to free outside the lock.
+        var retired: [String: Body]?
     }
+
+    private static let freeing = DispatchQueue(label: "myelin.event-cache.free", qos: .utility)
 
     private let state = Mutex(Generations())
     let budget: Int
@@ -31,12 +41,12 @@ public final class EventCache: Sendable {
     public init(budget: Int = 2 << 20) { self.budget = budget }
 
     public func body(_ eventID: String) -> Body? {
-        state.withLock { g in Self.lookup(&g, eventID, budget: budget) }
+        withGenerations { g in Self.lookup(&g, eventID, budget: budget) }
     }
 
     /// The bodies of those of `eventIDs` that are held.
     func bodies(_ eventIDs: [String]) -> [String: Body] {
-        state.withLock { g in
+        withGenerations { g in
             var out: [String: Body] = [:]
             for id in eventIDs where out[id] == nil { out[id] = Self.lookup(&g, id, budget: budget) }
             return out
@@ -46,7 +56,7 @@ public final class EventCache: Sendable {
     /// Keeps an event that was just stored, unless one of the same ID is held already.
     public func keep(_ event: Event, bytes: Int, txnDevice: String?, txnID: String?) {
         let b = Body(event: event, txnDevice: txnDevice, txnID: txnID, bytes: bytes)
-        state.withLock { g in
+        withGenerations { g in
             guard g.young[event.eventID] == nil, g.old[event.eventID] == nil else { return }
             Self.add(&g, event.eventID, b, budget: budget)
         }
@@ -61,8 +71,19 @@ public final class EventCache: Sendable {
     func parsed(_ eventID: String, json: String, txnDevice: String?, txnID: String?) throws -> Body {
         let b = Body(event: Event(eventID: eventID, json: try JSON.parse(json)), txnDevice: txnDevice, txnID: txnID,
                      bytes: json.utf8.count)
-        state.withLock { g in Self.add(&g, eventID, b, budget: budget) }
+        withGenerations { g in Self.add(&g, eventID, b, budget: budget) }
         return b
+    }
+
+    /// Runs `body` under the lock, then hands a generation it let go to `freeing`.
+    private func withGenerations<T>(_ body: (inout Generations) -> T) -> T {
+        let (result, retired) = state.withLock { g -> (T, [String: Body]?) in
+            let r = body(&g)
+            defer { g.retired = nil }
+            return (r, g.retired)
+        }
+        if let retired { Self.freeing.async { withExtendedLifetime(retired) {} } }
+        return result
     }
 
     /// A held entry; one found in the older generation moves to the newer.
@@ -75,6 +96,7 @@ public final class EventCache: Sendable {
 
     private static func add(_ g: inout Generations, _ id: String, _ b: Body, budget: Int) {
         if g.youngBytes + b.bytes > budget, !g.young.isEmpty {
+            g.retired = g.old
             g.old = g.young
             g.young = [:]
             g.youngBytes = 0
