@@ -19,13 +19,18 @@ public final class BusFanoutReader: Sendable {
         public var count: Int
         public var backoff: BusBackoff
         public var connectTimeout: Duration
+        /// After a read that returned entries, how long to wait before the next one, so that
+        /// entries added in a burst are read together. Idle, an entry is read as soon as it is
+        /// added; under load, reads (each a wake-up of two threads) are at most one per `gather`.
+        public var gather: Duration
 
         public init(blockMs: Int = 5_000, count: Int = 512, backoff: BusBackoff = .init(),
-                    connectTimeout: Duration = .seconds(2)) {
+                    connectTimeout: Duration = .seconds(2), gather: Duration = .zero) {
             self.blockMs = blockMs
             self.count = count
             self.backoff = backoff
             self.connectTimeout = connectTimeout
+            self.gather = gather
         }
     }
 
@@ -117,6 +122,7 @@ public final class BusFanoutReader: Sendable {
                     lastID = entry.id
                     await handler(entry)
                 }
+                if !entries.isEmpty, options.gather > .zero { await stopSignal.sleep(for: options.gather) }
             } catch {
                 if stopSignal.isFired { break }
                 failures += 1

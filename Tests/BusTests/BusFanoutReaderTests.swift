@@ -167,5 +167,44 @@ extension SharedRedisTests {
             await run.value
             await publisher.shutdown()
         }
+    
+        @Test func gatheringLosesNothingAndStopStillEndsTheWait() async throws {
+            let url = try SharedRedis.url()
+            let stream = uniqueStream("gather")
+            let publisher = BusPublisher(url: url)
+            var options = BusFanoutReader.Options()
+            options.gather = .seconds(30)
+            let reader = BusFanoutReader(url: url, stream: stream, options: options)
+            let received = Collected<StreamEntry>()
+            let run = Task { await reader.run { received.append($0) } }
+            #expect(await waitUntilLive(stream: stream, publisher: publisher, received: received))
+            // The reader now waits out its gathering pause: what is published meanwhile is not read yet.
+            var ids: [String?] = []
+            for n in 0..<20 { ids.append(await publisher.publish(stream: stream, fields: ["n": String(n)])) }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(received.all.filter { $0["n"] != nil }.isEmpty)
+            reader.stop()
+            await run.value
+            await publisher.shutdown()
+
+            // A reader with a short pause gets every entry of several bursts, in order.
+            let quick = BusFanoutReader(url: url, stream: stream, options: .init(gather: .milliseconds(20)))
+            let got = Collected<StreamEntry>()
+            let second = Task { await quick.run { got.append($0) } }
+            let publisher2 = BusPublisher(url: url)
+            #expect(await waitUntilLive(stream: stream, publisher: publisher2, received: got))
+            ids = []
+            for burst in 0..<5 {
+                for n in 0..<10 { ids.append(await publisher2.publish(stream: stream, fields: ["n": "\(burst).\(n)"])) }
+                try await Task.sleep(for: .milliseconds(7))
+            }
+            let expected = ids.compactMap { $0 }
+            #expect(expected.count == 50)
+            #expect(await eventually { got.all.filter { $0["n"] != nil }.count >= 50 })
+            #expect(got.all.filter { $0["n"] != nil }.map(\.id) == expected)
+            quick.stop()
+            await second.value
+            await publisher2.shutdown()
+        }
     }
 }

@@ -88,7 +88,12 @@ public final class BusBridge: Sendable {
             await notifier.wakeAll(head: head)
             log.info("bus reconnected; woke all waiters")
         }
-        let events = BusFanoutReader(url: url, stream: BusStream.events, logger: logger, onReconnect: onReconnect)
+        // Events this process committed woke its waiters already; the stream matters for those of
+        // other processes, and at a few milliseconds a read of a busy stream takes many commits.
+        var eventOptions = BusFanoutReader.Options()
+        eventOptions.gather = .milliseconds(3)
+        let events = BusFanoutReader(url: url, stream: BusStream.events, options: eventOptions, logger: logger,
+                                     onReconnect: onReconnect)
         let notify = BusFanoutReader(url: url, stream: BusStream.notify, logger: logger, onReconnect: onReconnect)
         await withDiscardingTaskGroup { g in
             g.addTask {

@@ -56,6 +56,10 @@ public final class FederationSender: Sendable {
 
     /// Reads one stream with the consumer group, handing entries to `route` and acking
     /// them. Entries another (dead) consumer left pending are claimed now and then.
+    /// After a read that brought entries, the wait before the next: under load, at most this
+    /// much later than alone, and one read, route and ack for all the commits in between.
+    static let gather = Duration.milliseconds(10)
+
     private func read(_ stream: String, route: @escaping @Sendable ([StreamEntry]) async -> Void) async {
         let group = BusConsumerGroup(url: redisURL, stream: stream, group: consumerGroup, consumer: context.holder, logger: logger)
         var lastClaim = ContinuousClock.now
@@ -67,6 +71,8 @@ public final class FederationSender: Sendable {
                     if !entries.isEmpty {
                         await route(entries)
                         try await group.ack(entries.map(\.id))
+                        // A burst of events is read, routed (a query per room) and acked together.
+                        try await Task.sleep(for: Self.gather)
                     }
                     if ContinuousClock.now - lastClaim > .seconds(60) {
                         lastClaim = ContinuousClock.now
