@@ -60,6 +60,11 @@ public struct RoomState: Sendable {
     public var powerLevels: PowerLevels { facts?.powerLevels ?? PowerLevels(state: state, roomVersion: version) }
     /// State keys of the joined members, in no particular order.
     public var joinedMembers: [String] { facts?.joined ?? RoomFacts.joined(in: state) }
+    /// The display name a joined member set, if any.
+    public func displayName(ofJoined user: String) -> String? {
+        if let facts { return facts.displayNames[user] }
+        return RoomFacts.displayName(state[.member(user)])
+    }
 }
 
 public enum RoomServerError: Error, Sendable {

@@ -22,6 +22,22 @@ import Testing
         #expect(!GlobPattern("").matches("x"))
     }
 
+    @Test func plainPatternsCompareTheWholeValueIgnoringCase() {
+        #expect(GlobPattern("m.room.message").matches("m.room.message"))
+        #expect(GlobPattern("m.room.message").matches("M.Room.MESSAGE"))
+        #expect(GlobPattern("M.NOTICE").matches("m.notice"))
+        #expect(!GlobPattern("m.room.message").matches("m.room.messages"))
+        #expect(!GlobPattern("m.room.message").matches("m.room.messag"))
+        #expect(!GlobPattern("m.room.message").matches("m.room.massage"))
+        #expect(!GlobPattern("@a:x").matches("@a:y"))
+        // Lowercased as Unicode, the Kelvin sign is an ASCII "k", and "É" is "é".
+        #expect(GlobPattern("kelvin").matches("\u{212A}elvin"))
+        #expect(GlobPattern("café").matches("CAFÉ"))
+        #expect(!GlobPattern("cafe").matches("café"))
+        #expect(GlobPattern(literal: "Al*ce").matches("al*CE"))
+        #expect(!GlobPattern(literal: "Al*ce").matches("alice"))
+    }
+
     @Test func wordMatchesFollowTheSpecExamples() {
         let glob = GlobPattern("ex*ple")
         #expect(glob.matchesWords("An example event."))

@@ -3,6 +3,9 @@
 /// value's length even for word-boundary searches over long message bodies.
 public struct GlobPattern: Sendable, Hashable {
     private let tokens: [Token]
+    /// The pattern's bytes, lowercased, when it is plain ASCII without `*` or `?` (an event
+    /// type, a msgtype, a user ID): whole-value matches then compare bytes, not characters.
+    private let asciiLiteral: [UInt8]?
 
     private enum Token: Sendable, Hashable {
         case any
@@ -18,16 +21,45 @@ public struct GlobPattern: Sendable, Hashable {
             default: .literal(c)
             }
         }
+        asciiLiteral = Self.asciiLiteral(tokens)
     }
 
     /// A pattern in which `*` and `?` are ordinary characters (display names).
     public init(literal text: String) {
         tokens = text.lowercased().map { .literal($0) }
+        asciiLiteral = Self.asciiLiteral(tokens)
+    }
+
+    private static func asciiLiteral(_ tokens: [Token]) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        for t in tokens {
+            guard case .literal(let c) = t, c.unicodeScalars.count == 1, let b = c.asciiValue else { return nil }
+            bytes.append(b)
+        }
+        return bytes
     }
 
     /// True when the pattern matches the whole value.
     public func matches(_ value: String) -> Bool {
-        run(Array(value.lowercased()), starts: { $0 == 0 }, ends: { $0 == $1 })
+        // Only an ASCII value can be compared bytewise: some other characters lowercase to
+        // ASCII (the Kelvin sign to "k"), so those take the general path.
+        if let literal = asciiLiteral, let equal = Self.asciiEqualIgnoringCase(value, literal) { return equal }
+        return run(Array(value.lowercased()), starts: { $0 == 0 }, ends: { $0 == $1 })
+    }
+
+    /// Whether `value` lowercased is `lowercased`; nil when `value` is not all ASCII.
+    private static func asciiEqualIgnoringCase(_ value: String, _ lowercased: [UInt8]) -> Bool? {
+        var equal = value.utf8.count == lowercased.count
+        var i = 0
+        for b in value.utf8 {
+            guard b < 0x80 else { return nil }
+            if equal {
+                let l = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
+                equal = l == lowercased[i]
+                i += 1
+            }
+        }
+        return equal
     }
 
     /// True when the pattern matches some part of the value that starts and ends at a word

@@ -44,7 +44,7 @@ struct PushEvaluator: Sendable {
         var rows: [PushActionRow] = []
         for user in recipients {
             guard let set = ruleSets[user] else { continue }
-            let displayName = room.state[.member(user)]?.content["displayname"]?.stringValue
+            let displayName = room.displayName(ofJoined: user)
             guard let rule = evaluator.firstMatch(set, displayName: displayName, memo: &memo), rule.notify else { continue }
             rows.append(PushActionRow(userID: user, highlight: rule.highlight, threadID: thread, actionsJSON: rule.actionsJSON))
         }
