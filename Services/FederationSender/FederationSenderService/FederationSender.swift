@@ -54,12 +54,12 @@ public final class FederationSender: Sendable {
         logger.info("federation sender stopped")
     }
 
-    /// Reads one stream with the consumer group, handing entries to `route` and acking
-    /// them. Entries another (dead) consumer left pending are claimed now and then.
     /// After a read that brought entries, the wait before the next: under load, at most this
     /// much later than alone, and one read, route and ack for all the commits in between.
     static let gather = Duration.milliseconds(10)
 
+    /// Reads one stream with the consumer group, handing entries to `route` and acking
+    /// them. Entries another (dead) consumer left pending are claimed now and then.
     private func read(_ stream: String, route: @escaping @Sendable ([StreamEntry]) async -> Void) async {
         let group = BusConsumerGroup(url: redisURL, stream: stream, group: consumerGroup, consumer: context.holder, logger: logger)
         var lastClaim = ContinuousClock.now
